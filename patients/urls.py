@@ -1,0 +1,9 @@
+from django.urls import path
+
+from patients import views
+
+app_name = "patients"
+
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+]
