@@ -44,7 +44,7 @@ from patients.models import (
     WeightMeasurement,
 )
 from patients.validation import FieldErrors, check_choice, check_clinical_date, check_range
-from tracker.analytes import ANALYTES, to_canonical
+from tracker.engine.analytes import ANALYTES, is_plausible, to_canonical
 from tracker.services import course_refresh
 
 WEIGHT_RANGE = (Decimal(20), Decimal(300))
@@ -430,6 +430,13 @@ def pregnancy_test_record(
     return record
 
 
+def _loinc(definition, unit: str) -> str:
+    """The mass/catalytic LOINC code, or the molar one for a result in mmol/L."""
+    if unit == "mmol/L" and len(definition.loinc) > 1:
+        return definition.loinc[1]
+    return definition.loinc[0]
+
+
 @transaction.atomic
 def lab_result_record(
     *,
@@ -452,22 +459,23 @@ def lab_result_record(
     uln_d = _decimal(errors, "uln", uln)
     canonical = None
     if definition is not None:
-        if unit not in definition.units:
+        if unit not in definition.allowed_units:
             errors.add(
                 "unit",
-                f"{definition.label} is reported in {' or '.join(definition.units)}, not {unit}.",
+                f"{definition.label} is reported in {' or '.join(definition.allowed_units)}, "
+                f"not {unit or 'an empty unit'}.",
             )
         elif value_d is not None:
             canonical = Decimal(str(to_canonical(analyte, float(value_d), unit)))
-            low, high = definition.plausible_range
-            if not low <= float(canonical) <= high:
+            if not is_plausible(analyte, float(canonical)):
                 errors.add(
                     "value",
                     f"{value_d:g} {unit} is not a plausible {definition.label} result "
-                    f"(expected {low:g}–{high:g} {definition.canonical_unit}).",
+                    f"(expected {definition.plausible_min:g}–{definition.plausible_max:g} "
+                    f"{definition.canonical_unit}).",
                 )
         if uln_d is not None:
-            if not definition.uses_uln:
+            if not definition.uln_based:
                 errors.add("uln", f"An upper limit of normal is not used for {definition.label}.")
             elif not Decimal(1) <= uln_d <= Decimal(1000):
                 errors.add("uln", "Enter the lab's upper limit of normal (1–1000 U/L).")
@@ -483,7 +491,7 @@ def lab_result_record(
         uln=uln_d,
         canonical_value=canonical,
         canonical_unit=definition.canonical_unit,
-        loinc=definition.loinc_for(unit),
+        loinc=_loinc(definition, unit),
         notes=notes,
         visit=visit,
         created_by=by,
