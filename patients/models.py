@@ -134,6 +134,11 @@ class Course(models.Model):
     end = models.DateField(
         "end (last dose)", null=True, blank=True, help_text="Date of the last dose."
     )
+    start_is_planned = models.BooleanField(
+        "start is planned",
+        default=False,
+        help_text="The course has not started: the start is the planned first-dispense date.",
+    )
     status = models.CharField(max_length=12, choices=CourseStatus.choices)
     stopped_reason = models.CharField(max_length=300, blank=True)
     weight_kg = models.DecimalField(
@@ -188,9 +193,6 @@ class Course(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_COURSE_STATUSES
 
-    @property
-    def start_is_planned(self) -> bool:
-        return self.status == CourseStatus.PLANNED
 
 
 class ClinicalRecord(models.Model):

@@ -216,7 +216,7 @@ def patient_assign_category(
 
 def _validate_course(errors: FieldErrors, course: Course, today: date) -> None:
     dob = course.patient.date_of_birth
-    planned = course.status == CourseStatus.PLANNED
+    planned = course.start_is_planned
     check_clinical_date(
         errors, "start", course.start, today=today, date_of_birth=dob, allow_future=planned
     )
@@ -259,6 +259,7 @@ def course_create(
     course = Course(
         patient=patient,
         start=start,
+        start_is_planned=start_is_planned,
         end=end,
         status=status,
         weight_kg=weight,
@@ -665,6 +666,14 @@ def dispense_record(
         visit=visit,
         created_by=by,
     )
+    if course.start_is_planned and not errors.errors:
+        # The first dispense starts a planned course: S is the first dispense's date.
+        course.start = date
+        course.start_is_planned = False
+        if course.status == CourseStatus.PLANNED:
+            course.status = CourseStatus.ACTIVE
+        course.full_clean()
+        course.save(update_fields=["start", "start_is_planned", "status"])
     return _save_record(record, errors, today=_today(today))
 
 
@@ -683,7 +692,7 @@ def hold_resolve(
     record = HoldResolution(course=course, date=date, reason=(reason or "").strip(), created_by=by)
     record = _save_record(record, errors, today=_today(today))
     if course.status == CourseStatus.ON_HOLD:
-        course.status = CourseStatus.ACTIVE if course.dispenses.exists() else CourseStatus.PLANNED
+        course.status = CourseStatus.PLANNED if course.start_is_planned else CourseStatus.ACTIVE
         course.save(update_fields=["status"])
     return record
 

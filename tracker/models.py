@@ -7,6 +7,7 @@ same transaction as every clinical write or correction, and nightly by ``refresh
 from __future__ import annotations
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from patients.models import Course
 
@@ -103,3 +104,156 @@ class MonitoringAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} alert: {self.source} {self.analyte or self.instrument}"
+
+
+# The rule set ---------------------------------------------------------------------------------
+# Columns mirror the engine's dataclasses (tracker.engine.rules); tracker.rulesets turns rows
+# into a RuleSet. Shipped defaults are loaded by a data migration from
+# tracker/rules/default_rules.json. Clinic admins edit them in the Django admin.
+
+
+class RuleProfile(models.TextChoices):
+    US = "US", "US"
+    UK = "UK", "UK"
+    EU = "EU", "EU"
+
+
+class MonitoringRule(models.Model):
+    code = models.CharField(max_length=24, help_text='Stable identifier, e.g. "US-R1".')
+    profile = models.CharField(max_length=2, choices=RuleProfile.choices)
+    name = models.CharField(max_length=200, help_text="Plain-language name of the item.")
+    satisfier = models.CharField(
+        max_length=32, help_text="What kind of recorded event satisfies the rule."
+    )
+    category = models.CharField(
+        max_length=24,
+        default="all",
+        help_text="all, can_get_pregnant or cannot_get_pregnant.",
+    )
+    instruments = models.JSONField(default=list, blank=True, help_text="Mood instruments.")
+    analytes = models.JSONField(
+        default=list, blank=True, help_text="Lab analytes; each is its own item CODE:analyte."
+    )
+    min_methods = models.PositiveSmallIntegerField(
+        default=0, help_text="Contraception methods needed (abstinence always qualifies)."
+    )
+    excludes_contraception_exempt = models.BooleanField(default=False)
+    max_age_at_start = models.PositiveSmallIntegerField(null=True, blank=True)
+    start_from = models.DateField(null=True, blank=True, help_text="Applies to courses from S.")
+    start_to = models.DateField(null=True, blank=True, help_text="Applies to courses until S.")
+    effective_from = models.DateField(
+        null=True, blank=True, help_text="The rule applies on evaluation dates from this date."
+    )
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="The rule applies on evaluation dates until this date."
+    )
+    phase = models.CharField(max_length=16, default="always")
+    due_anchor = models.CharField(max_length=24, default="start")
+    due_offset = models.IntegerField(default=0)
+    min_due_offset_from_start = models.IntegerField(null=True, blank=True)
+    window_from = models.IntegerField(
+        null=True, blank=True, help_text="Acceptance window start, days from the due date."
+    )
+    window_to = models.IntegerField(
+        null=True, blank=True, help_text="Acceptance window end, days from the due date."
+    )
+    window_closes_at_end = models.BooleanField(default=False)
+    not_applicable_if_end_before_window = models.BooleanField(default=False)
+    interval = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Recurring items: days between due dates."
+    )
+    anchor_min_offset_from_start = models.IntegerField(null=True, blank=True)
+    stop_offset_from_end = models.IntegerField(null=True, blank=True)
+    prerequisites = models.JSONField(default=list, blank=True)
+    requires_satisfied = models.CharField(max_length=24, blank=True)
+    lead = models.PositiveSmallIntegerField(default=0, help_text="Due soon this many days before.")
+    grace = models.PositiveSmallIntegerField(default=0, help_text="Overdue this many days after.")
+    gates_dispensing = models.BooleanField(default=False)
+    baseline = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    source = models.TextField(blank=True, help_text="Citation of the programme material.")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["profile", "code", "effective_from"]
+        indexes = [models.Index(fields=["profile", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.profile}): {self.name}"
+
+
+class DispensingCheck(models.Model):
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    profiles = models.JSONField(default=list)
+    category = models.CharField(max_length=24, default="all")
+    window_days = models.IntegerField(null=True, blank=True)
+    max_supply_days = models.IntegerField(null=True, blank=True)
+    min_gap_days = models.IntegerField(null=True, blank=True)
+    legacy_before = models.DateField(null=True, blank=True)
+    first_dispense_settings = models.JSONField(default=list, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    source = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name}"
+
+
+class AlertThreshold(models.Model):
+    source = models.CharField(max_length=16)
+    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    comparison = models.CharField(max_length=12)
+    value = models.FloatField()
+    analyte = models.CharField(max_length=24, blank=True)
+    instrument = models.CharField(max_length=6, blank=True)
+    label = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    citation = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source", "analyte", "instrument", "value"]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.source} {self.level} {self.comparison} {self.value}"
+
+
+class ProfileSetting(models.Model):
+    profile = models.CharField(max_length=2, choices=RuleProfile.choices, unique=True)
+    pre_start_test_settings = models.JSONField(default=list)
+    treatment_test_settings = models.JSONField(default=list)
+    home_testing_test_settings = models.JSONField(default=list)
+    ready_test_window_days = models.PositiveSmallIntegerField()
+    first_dispense_deadline_basis = models.CharField(max_length=24)
+    first_dispense_deadline_days = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.profile} pregnancy-test settings"
+
+
+class RuleSetSetting(models.Model):
+    """The clinic-wide numbers of the rule set (one row)."""
+
+    default_uln = models.FloatField(default=40.0)
+    target_band_mg_per_kg = models.FloatField(default=120.0)
+    upper_limit_mg_per_kg = models.FloatField(default=150.0)
+    dose_band_low_mg_per_kg_day = models.FloatField(default=0.5)
+    dose_band_high_mg_per_kg_day = models.FloatField(default=1.0)
+    retreatment_gap_days = models.PositiveSmallIntegerField(default=56)
+    single_method_contraception = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return "Rule set settings"
