@@ -1,0 +1,1 @@
+"""Shipped rule data: ``default_rules.json`` is the default rule set (``tracker.engine.rules``)."""
