@@ -471,7 +471,9 @@ def lab_result_record(
                 f"not {unit or 'an empty unit'}.",
             )
         elif value_d is not None:
-            canonical = Decimal(str(to_canonical(analyte, float(value_d), unit)))
+            canonical = Decimal(str(to_canonical(analyte, float(value_d), unit))).quantize(
+                Decimal("0.0001")
+            )
             if not is_plausible(analyte, float(canonical)):
                 errors.add(
                     "value",

@@ -235,6 +235,9 @@ class ProfileSetting(models.Model):
     ready_test_window_days = models.PositiveSmallIntegerField()
     first_dispense_deadline_basis = models.CharField(max_length=24)
     first_dispense_deadline_days = models.PositiveSmallIntegerField()
+    pre_start_test_rule = models.CharField(
+        max_length=24, help_text="The rule whose test supports the first dispense."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

@@ -302,3 +302,16 @@ def refresh_courses(
         if progress is not None:
             progress(total.courses, len(ids))
     return total
+
+
+def rules_changed(*, profiles: list[str] | None = None, today: date | None = None) -> int:
+    """Re-evaluate the open courses a rule-set change affects (every profile when None)."""
+    from tracker.rulesets import clear_cache
+
+    clear_cache()
+    courses = Course.objects.filter(status__in=["planned", "active", "on_hold"])
+    if profiles is not None:
+        courses = courses.filter(patient__profile__in=profiles)
+    ids = list(courses.values_list("pk", flat=True))
+    refresh_courses(today=today, course_ids=ids)
+    return len(ids)

@@ -1,0 +1,76 @@
+"""Clinic admins edit the rule set here. Every change re-evaluates the courses it affects."""
+
+from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker.models import (
+    AlertThreshold,
+    DispensingCheck,
+    MonitoringRule,
+    ProfileSetting,
+    RuleSetSetting,
+)
+from tracker.services import rules_changed
+
+
+class RuleSetAdmin(SimpleHistoryAdmin):
+    """Saving or deleting a row re-evaluates the open courses of the profiles it touches."""
+
+    def _profiles(self, obj) -> list[str] | None:
+        if isinstance(obj, MonitoringRule | ProfileSetting):
+            return [obj.profile]
+        if isinstance(obj, DispensingCheck):
+            return list(obj.profiles)
+        return None  # thresholds and settings: every profile
+
+    def _refresh(self, request, obj) -> None:
+        count = rules_changed(profiles=self._profiles(obj))
+        messages.info(request, f"Re-evaluated {count} open course(s) against the changed rules.")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._refresh(request, obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._refresh(request, obj)
+
+
+@admin.register(MonitoringRule)
+class MonitoringRuleAdmin(RuleSetAdmin):
+    list_display = (
+        "code",
+        "profile",
+        "name",
+        "category",
+        "lead",
+        "grace",
+        "interval",
+        "effective_from",
+        "effective_to",
+        "active",
+    )
+    list_filter = ("profile", "active", "category", "satisfier")
+    search_fields = ("code", "name", "source")
+
+
+@admin.register(DispensingCheck)
+class DispensingCheckAdmin(RuleSetAdmin):
+    list_display = ("code", "name", "category", "window_days", "max_supply_days", "active")
+    list_filter = ("active",)
+
+
+@admin.register(AlertThreshold)
+class AlertThresholdAdmin(RuleSetAdmin):
+    list_display = ("label", "source", "analyte", "instrument", "level", "comparison", "value")
+    list_filter = ("source", "level", "active")
+
+
+@admin.register(ProfileSetting)
+class ProfileSettingAdmin(RuleSetAdmin):
+    list_display = ("profile", "ready_test_window_days", "first_dispense_deadline_days")
+
+
+@admin.register(RuleSetSetting)
+class RuleSetSettingAdmin(RuleSetAdmin):
+    list_display = ("__str__", "default_uln", "target_band_mg_per_kg", "retreatment_gap_days")
