@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Course
+from tracker.engine import evaluate
 from tracker.engine.results import Evaluation
 from tracker.models import CourseMonitoring, MonitoringAlert, MonitoringItem
 from tracker.monitoring import courses_facts
@@ -66,8 +67,6 @@ class RefreshResult:
 
 
 def evaluate_courses(courses: list[Course], today: date) -> dict[int, Evaluation]:
-    from tracker.engine import evaluate
-
     ruleset = current_ruleset()
     facts = courses_facts(courses)
     return {pk: evaluate(course_facts, ruleset, today) for pk, course_facts in facts.items()}
@@ -242,23 +241,13 @@ def store_evaluations(
     return result
 
 
-def course_refresh(course: Course, *, today: date | None = None) -> Evaluation | None:
+def course_refresh(course: Course, *, today: date | None = None) -> Evaluation:
     """Re-evaluate one course and store its items, alerts and readiness."""
     today = today or timezone.localdate()
-    if not _engine_ready():
-        return None
     course = Course.objects.select_related("patient").get(pk=course.pk)
     evaluations = evaluate_courses([course], today)
     store_evaluations([course], evaluations, today)
     return evaluations[course.pk]
-
-
-def _engine_ready() -> bool:
-    try:
-        from tracker.engine import evaluate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:

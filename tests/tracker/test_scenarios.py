@@ -1,0 +1,63 @@
+"""Every clinical scenario file, loaded through the services the web forms use.
+
+Runs every ``*.json`` in ``../shared/scenarios/`` and in ``$SCENARIO_DIR`` when set. A scenario
+that uses an event type or field the loader does not know fails; none is ever skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tracker.engine.scenario import compare_checks
+from tracker.models import MonitoringItem
+from tracker.scenarios import load_scenario, read_scenario
+from tracker.services import course_refresh
+
+SHARED_SCENARIOS = Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
+
+
+def scenario_files() -> list[Path]:
+    files = sorted(SHARED_SCENARIOS.glob("*.json"))
+    extra = os.environ.get("SCENARIO_DIR")
+    if extra:
+        files += sorted(Path(extra).glob("*.json"))
+    return files
+
+
+def test_the_shared_scenarios_are_found():
+    # Without this, a moved folder would silently run no scenario at all.
+    assert SHARED_SCENARIOS.is_dir(), f"scenario folder missing: {SHARED_SCENARIOS}"
+    assert list(SHARED_SCENARIOS.glob("*.json"))
+
+
+def test_every_file_in_scenario_dir_is_collected():
+    extra = os.environ.get("SCENARIO_DIR")
+    if extra:
+        assert Path(extra).is_dir(), f"SCENARIO_DIR is not a folder: {extra}"
+        names = {p.name for p in scenario_files()}
+        assert {p.name for p in Path(extra).glob("*.json")} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", scenario_files(), ids=lambda p: p.name)
+def test_scenario(path: Path, alice):
+    data = read_scenario(path)
+    course = load_scenario(data, by=alice)
+    failures: list[str] = []
+    for check in data["checks"]:
+        as_of = date.fromisoformat(check["as_of"])
+        evaluation = course_refresh(course, today=as_of)
+        failures += compare_checks(evaluation, check, scenario_id=data["id"])
+        # The stored state the worklist reads agrees with the evaluation.
+        stored = dict(MonitoringItem.objects.filter(course=course).values_list("code", "status"))
+        for code, item in evaluation.items.items():
+            if stored.get(code) != str(item.status):
+                failures.append(
+                    f"{data['id']} {as_of} {code}: stored {stored.get(code)}, "
+                    f"evaluated {item.status}"
+                )
+    assert not failures, "\n".join(failures)
