@@ -303,6 +303,9 @@ def last_dispense_day(ctx: CourseContext) -> date | None:
 # --- ready to prescribe ----------------------------------------------------------------------
 
 
+_DONE = (Status.SATISFIED, Status.NOT_APPLICABLE)
+
+
 def readiness(
     ctx: CourseContext,
     items: Mapping[str, ItemResult],
@@ -322,14 +325,12 @@ def readiness(
             subject = a.analyte or a.instrument or a.source.replace("_", " ")
             unmet.append(f"Critical {subject} alert of {a.event_date} is not reviewed.")
     first = not ctx.upto(c.dispenses)
-    if first:
-        for it in items.values():
-            if it.baseline and it.status not in (Status.SATISFIED, Status.NOT_APPLICABLE):
-                unmet.append(f"{it.code}: {it.explanation}")
-    else:
-        for it in items.values():
-            if it.gates_dispensing and it.status == Status.OVERDUE:
-                unmet.append(f"{it.code}: {it.explanation}")
+    for it in items.values():
+        baseline_unmet = first and it.baseline and it.status not in _DONE
+        # gating items count for the first dispense too (a started course with none recorded)
+        gate_overdue = it.gates_dispensing and it.status == Status.OVERDUE
+        if baseline_unmet or gate_overdue:
+            unmet.append(f"{it.code}: {it.explanation}")
     s = ctx.settings
     if ctx.can_get_pregnant and s is not None:
         lo = ctx.today - _days(s.ready_test_window_days)

@@ -275,17 +275,8 @@ def _prerequisite_words(rule: RuleSpec) -> str:
 
 
 def _one_off(ctx: CourseContext, code: str, rule: RuleSpec, analyte: str | None) -> ItemResult:
+    assert ctx.start is not None
     name = what(rule, analyte)
-    if ctx.start is None:
-        return _result(
-            code,
-            rule,
-            analyte,
-            Status.DUE_SOON,
-            None,
-            None,
-            f"Due soon: {name}; the course start date is not set, so its due date is unknown.",
-        )
     w = one_off_window(ctx, rule, ctx.start)
     if w is None:  # pragma: no cover - post-course items are not applicable before E
         return _na(code, rule, analyte, "the course has not ended")
@@ -458,10 +449,10 @@ def evaluate_items(ctx: CourseContext, levels: Mapping[int, Level]) -> dict[str,
     """
     profile_rules = ctx.ruleset.rules_for(str(ctx.course.profile))
     codes = list(dict.fromkeys(r.code for r in profile_rules))
-    # rules that wait for another rule come after it
-    codes.sort(key=lambda c: any(r.requires_satisfied for r in rows_by_code(ctx, c)))
+    # rules that wait for another rule are evaluated after it, and reported in rule order
+    waiting = {c for c in codes if any(r.requires_satisfied for r in rows_by_code(ctx, c))}
     out: dict[str, ItemResult] = {}
-    for code in codes:
+    for code in [c for c in codes if c not in waiting] + [c for c in codes if c in waiting]:
         rows = rows_by_code(ctx, code)
         first = rows[0]
         row, reason = applicable_row(ctx, rows, ctx.start)
@@ -485,7 +476,8 @@ def evaluate_items(ctx: CourseContext, levels: Mapping[int, Level]) -> dict[str,
         for a in analytes_or_none:
             item_code = f"{code}:{a}" if a else code
             out[item_code] = _evaluate_one(ctx, item_code, rows, row, reason, a, out)
-    return out
+    order = {code: i for i, code in enumerate(codes)}
+    return dict(sorted(out.items(), key=lambda kv: order[kv[1].rule_code]))
 
 
 def _evaluate_one(
@@ -507,6 +499,17 @@ def _evaluate_one(
         req = done.get(req_code)
         if req is None or req.status != Status.SATISFIED:
             return _na(item_code, row, analyte, f"waits until {req_code} is satisfied")
+    if ctx.start is None:
+        return _result(
+            item_code,
+            row,
+            analyte,
+            Status.DUE_SOON,
+            None,
+            None,
+            f"Due soon: {what(row, analyte)}; the course start date is not set, so its due "
+            "date is unknown.",
+        )
     if row.recurring:
         return _recurring(ctx, item_code, row, analyte)
     return _one_off(ctx, item_code, row, analyte)
