@@ -79,7 +79,9 @@ def _decimal(errors: FieldErrors, field: str, value) -> Decimal | None:
 
 
 def _full_clean_and_save(instance, exclude: list[str] | None = None) -> None:
-    instance.full_clean(exclude=exclude)
+    # ``created_by`` is set by the service, not entered: rows created before it was recorded
+    # (imports, fixtures) must stay editable.
+    instance.full_clean(exclude=[*(exclude or []), "created_by"])
     instance.save()
 
 
@@ -674,7 +676,7 @@ def dispense_record(
         course.start_is_planned = False
         if course.status == CourseStatus.PLANNED:
             course.status = CourseStatus.ACTIVE
-        course.full_clean()
+        course.full_clean(exclude=["created_by"])
         course.save(update_fields=["start", "start_is_planned", "status"])
     return _save_record(record, errors, today=_today(today))
 
@@ -813,7 +815,7 @@ def visit_record(
     )
     errors.raise_if_any()
     visit = Visit(course=course, date=date, clinician=clinician, created_by=by, **fields)
-    visit.full_clean()
+    visit.full_clean(exclude=["created_by"])
     visit.save()
     collected: dict[str, list[str]] = {}
     common = {"course": course, "date": date, "by": by, "visit": visit, "today": today}
