@@ -6,6 +6,7 @@ same transaction as every clinical write or correction, and nightly by ``refresh
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -260,3 +261,128 @@ class RuleSetSetting(models.Model):
 
     def __str__(self) -> str:
         return "Rule set settings"
+
+
+# Review workflow and worklist ---------------------------------------------------------------
+
+
+class ReviewActionKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledged"
+    SNOOZE = "snooze", "Snoozed"
+    WAIVE = "waive", "Waived for this course"
+    OUTREACH = "outreach", "Outreach"
+
+
+class OutreachMethod(models.TextChoices):
+    CALLED = "called", "Called the patient"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    EMAILED = "emailed", "Emailed"
+    APPOINTMENT_BOOKED = "appointment_booked", "Appointment booked"
+
+
+class ReviewAction(models.Model):
+    """Something a person did about a monitoring item or alert. Append-only: never deleted."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="review_actions")
+    key = models.CharField(max_length=80, help_text='Item code ("US-R1") or alert key.')
+    target_kind = models.CharField(max_length=8)  # "item" | "alert"
+    action = models.CharField(max_length=12, choices=ReviewActionKind.choices)
+    note = models.TextField(blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    outreach_method = models.CharField(max_length=20, choices=OutreachMethod.choices, blank=True)
+    status_at_action = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["course", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.key}"
+
+
+class StatusChange(models.Model):
+    """History of an item's or alert's status, written whenever the stored status changes."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="status_changes")
+    key = models.CharField(max_length=80)
+    old_status = models.CharField(max_length=16, blank=True)
+    new_status = models.CharField(max_length=16)
+    on = models.DateField(help_text="Evaluation date of the change.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["course", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.old_status or '—'} → {self.new_status}"
+
+
+class WorklistEntry(models.Model):
+    """One actionable row of the clinic worklist: an overdue or due-soon item, or an open alert.
+
+    Rebuilt for a course whenever its monitoring state is stored, so the worklist is one
+    indexed query over one table.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="worklist_entries")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="worklist_entries"
+    )
+    key = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8)  # "item" | "alert"
+    item_kind = models.CharField(max_length=24)  # pregnancy_test, lab, mood_screen, …
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    status = models.CharField(max_length=16)  # overdue | due_soon | open
+    level = models.CharField(max_length=8, blank=True)  # alerts: info | high | critical
+    priority = models.PositiveSmallIntegerField()  # 0 = most urgent
+    due_on = models.DateField(null=True, blank=True)  # items: due date; alerts: result date
+    responsible_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    profile = models.CharField(max_length=2)
+    category = models.CharField(max_length=24, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snoozed_until = models.DateField(null=True, blank=True)
+    waived = models.BooleanField(default=False)
+    last_outreach_at = models.DateTimeField(null=True, blank=True)
+    last_outreach = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["priority", "due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "key"], name="one_entry_per_course_key")
+        ]
+        indexes = [
+            models.Index(fields=["priority", "due_on"], name="worklist_order_idx"),
+            models.Index(fields=["responsible_clinician", "priority", "due_on"]),
+            models.Index(fields=["status", "priority", "due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.key} ({self.status})"
+
+    def days_overdue(self, today) -> int | None:
+        if self.status != "overdue" or self.due_on is None:
+            return None
+        return (today - self.due_on).days
+
+    def review_state(self, today=None) -> str:
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        if self.waived:
+            return "waived"
+        if self.snoozed_until and self.snoozed_until >= today:
+            return f"snoozed until {self.snoozed_until.isoformat()}"
+        if self.acknowledged_at:
+            return "acknowledged"
+        return "not reviewed"

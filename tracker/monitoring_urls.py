@@ -6,4 +6,14 @@ app_name = "tracker"
 
 urlpatterns = [
     path("schedules/", views.schedules, name="schedules"),
+    path("worklist.csv", views.worklist_csv, name="worklist_csv"),
+    path("courses/<int:course_id>/review/<str:key>/", views.review, name="review"),
+    path(
+        "courses/<int:course_id>/review/<str:key>/acknowledge/",
+        views.acknowledge,
+        name="acknowledge",
+    ),
+    path("courses/<int:course_id>/review/<str:key>/snooze/", views.snooze, name="snooze"),
+    path("courses/<int:course_id>/review/<str:key>/waive/", views.waive, name="waive"),
+    path("courses/<int:course_id>/review/<str:key>/outreach/", views.outreach, name="outreach"),
 ]

@@ -74,6 +74,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
         "derived": derived,
         "target": float(course.target_mg_per_kg),
         "cumulative": derived.get("cumulative_mg_per_kg"),
+        "history": course_review_history(course),
     }
 
 
@@ -83,15 +84,98 @@ def schedule_rows(profile: str) -> dict:
     from tracker.rulesets import current_ruleset
 
     ruleset = current_ruleset()
-    rules = sorted(
-        ruleset.rules_for(profile), key=lambda r: (r.code, r.effective_from or date.min)
-    )
+    rules = sorted(ruleset.rules_for(profile), key=lambda r: (r.code, r.effective_from or date.min))
     return {
-        "rules": [
-            {"rule": r, "text": describe_rule(r), "active": r.active}
-            for r in rules
-        ],
+        "rules": [{"rule": r, "text": describe_rule(r), "active": r.active} for r in rules],
         "checks": ruleset.checks_for(profile),
         "thresholds": [t for t in ruleset.thresholds if t.active],
         "ruleset_settings": ruleset.settings,
     }
+
+
+def worklist_entries():
+    """The worklist's base queryset: everything one row shows, in one query."""
+    from tracker.models import WorklistEntry
+
+    return WorklistEntry.objects.select_related(
+        "patient", "responsible_clinician", "acknowledged_by"
+    )
+
+
+def review_context(course: Course, key: str) -> dict:
+    """One item or alert of a course with its history of status changes and actions."""
+    from django.http import Http404
+
+    from tracker.models import ReviewAction, StatusChange, WorklistEntry
+
+    item = MonitoringItem.objects.filter(course=course, code=key).first()
+    alert = None if item else MonitoringAlert.objects.filter(course=course, key=key).first()
+    if item is None and alert is None:
+        raise Http404("Nothing with that code is monitored on this course.")
+    history = sorted(
+        [
+            *(
+                {
+                    "when": a.created_at,
+                    "who": a.created_by,
+                    "what": a.get_action_display(),
+                    "note": a.note,
+                    "action": a,
+                }
+                for a in ReviewAction.objects.filter(course=course, key=key).select_related(
+                    "created_by"
+                )
+            ),
+            *(
+                {
+                    "when": c.created_at,
+                    "who": None,
+                    "what": f"Status {c.old_status or 'new'} → {c.new_status} (as of {c.on})",
+                    "note": "",
+                    "action": None,
+                }
+                for c in StatusChange.objects.filter(course=course, key=key)
+            ),
+        ],
+        key=lambda row: row["when"],
+        reverse=True,
+    )
+    return {
+        "course": course,
+        "patient": course.patient,
+        "key": key,
+        "item": item,
+        "alert": alert,
+        "entry": WorklistEntry.objects.filter(course=course, key=key).first(),
+        "history": history,
+    }
+
+
+def course_review_history(course: Course, limit: int = 50) -> list[dict]:
+    """Recent status changes and review actions of every item and alert of a course."""
+    from tracker.models import ReviewAction, StatusChange
+
+    actions = [
+        {
+            "when": a.created_at,
+            "key": a.key,
+            "who": a.created_by,
+            "what": a.get_action_display()
+            + (f" until {a.snoozed_until}" if a.snoozed_until else ""),
+            "note": a.note,
+        }
+        for a in ReviewAction.objects.filter(course=course)
+        .select_related("created_by")
+        .order_by("-created_at")[:limit]
+    ]
+    changes = [
+        {
+            "when": c.created_at,
+            "key": c.key,
+            "who": None,
+            "what": f"{c.old_status or 'new'} → {c.new_status} (as of {c.on})",
+            "note": "",
+        }
+        for c in StatusChange.objects.filter(course=course).order_by("-created_at")[:limit]
+    ]
+    return sorted(actions + changes, key=lambda r: r["when"], reverse=True)[:limit]

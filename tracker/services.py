@@ -7,54 +7,30 @@ the same for many courses in batches, for the nightly run (date-driven status ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Course
+from patients.validation import FieldErrors
 from tracker.engine import evaluate
 from tracker.engine.results import Evaluation
-from tracker.models import CourseMonitoring, MonitoringAlert, MonitoringItem
+from tracker.models import (
+    CourseMonitoring,
+    MonitoringAlert,
+    MonitoringItem,
+    OutreachMethod,
+    ReviewAction,
+    ReviewActionKind,
+    StatusChange,
+    WorklistEntry,
+)
 from tracker.monitoring import courses_facts
 from tracker.rulesets import current_ruleset
-
-ITEM_FIELDS = (
-    "rule_code",
-    "analyte",
-    "name",
-    "status",
-    "due_on",
-    "satisfied_kind",
-    "satisfied_id",
-    "satisfied_on",
-    "explanation",
-    "gates_dispensing",
-)
-ALERT_FIELDS = (
-    "source",
-    "analyte",
-    "instrument",
-    "level",
-    "event_id",
-    "event_date",
-    "conditions",
-    "is_open",
-    "reviewed_on",
-)
-SUMMARY_FIELDS = (
-    "ready_to_prescribe",
-    "unmet",
-    "on_hold",
-    "flags",
-    "derived",
-    "violations",
-    "overdue_count",
-    "due_soon_count",
-    "open_alert_count",
-)
 
 
 @dataclass
@@ -136,11 +112,89 @@ def _summary_values(evaluation: Evaluation) -> dict:
     }
 
 
-def _rule_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for rule in current_ruleset().rules:
-        names.setdefault(rule.code, rule.name)
-    return names
+class _TableSync:
+    """Brings the stored rows of one table for a batch of courses in line with wanted values."""
+
+    def __init__(
+        self,
+        model,
+        key_field: str,
+        rows,
+        *,
+        label: str,
+        today: date | None,
+        status_of: Callable[[dict], str] | None = None,
+    ) -> None:
+        self.model = model
+        self.status_of = status_of
+        self.key_field = key_field
+        self.label = label
+        self.today = today
+        self.existing = {(row.course_id, getattr(row, key_field)): row for row in rows}
+        self.new: list = []
+        self.changed: list = []
+        self.seen: set = set()
+        self.fields: set[str] = set()
+        self.differences: list[str] = []
+        self.status_changes: list[StatusChange] = []
+
+    def want(self, course: Course, key: str, values: dict) -> None:
+        self.seen.add((course.pk, key))
+        self.fields.update(values)
+        extra = {"evaluated_on": self.today} if self.today is not None else {}
+        row = self.existing.get((course.pk, key))
+        if row is None:
+            self.new.append(self.model(course=course, **{self.key_field: key}, **values, **extra))
+            self.differences.append(f"course {course.pk} {self.label}{key}: not stored")
+            if self.status_of is not None and self.status_of(values) != "not_applicable":
+                self.status_changes.append(
+                    StatusChange(
+                        course=course, key=key, new_status=self.status_of(values), on=self.today
+                    )
+                )
+            return
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if not changed:
+            return
+        shown = [f"{k} {getattr(row, k)!s} -> {v!s}" for k, v in changed.items()]
+        self.differences.append(f"course {course.pk} {self.label}{key}: {', '.join(shown)}")
+        if self.status_of is not None:
+            old = self.status_of({k: getattr(row, k) for k in values})
+            new = self.status_of(values)
+            if old != new:
+                self.status_changes.append(
+                    StatusChange(
+                        course=course, key=key, old_status=old, new_status=new, on=self.today
+                    )
+                )
+        for k, v in values.items():
+            setattr(row, k, v)
+        for k, v in extra.items():
+            setattr(row, k, v)
+        self.changed.append(row)
+
+    @property
+    def stale(self) -> list:
+        return [row for k, row in self.existing.items() if k not in self.seen]
+
+    @property
+    def count(self) -> int:
+        return len(self.new) + len(self.changed) + len(self.stale)
+
+    def all_differences(self) -> list[str]:
+        gone = [
+            f"course {r.course_id} {self.label}{getattr(r, self.key_field)}: no longer reported"
+            for r in self.stale
+        ]
+        return self.differences + gone
+
+    def write(self) -> None:
+        self.model.objects.bulk_create(self.new)
+        if self.changed:
+            extra = ["evaluated_on"] if self.today is not None else []
+            self.model.objects.bulk_update(self.changed, [*sorted(self.fields), *extra])
+        if self.stale:
+            self.model.objects.filter(pk__in=[r.pk for r in self.stale]).delete()
 
 
 def store_evaluations(
@@ -150,95 +204,183 @@ def store_evaluations(
 
     With ``write=False`` nothing changes; the differences are listed instead (drift check).
     """
-    result = RefreshResult(courses=len(courses))
     ids = [c.pk for c in courses]
-    rule_names = _rule_names()
-    items = {(i.course_id, i.code): i for i in MonitoringItem.objects.filter(course_id__in=ids)}
-    alerts = {(a.course_id, a.key): a for a in MonitoringAlert.objects.filter(course_id__in=ids)}
-    summaries = {s.course_id: s for s in CourseMonitoring.objects.filter(course_id__in=ids)}
-    new_items: list[MonitoringItem] = []
-    changed_items: list[MonitoringItem] = []
-    stale_items: list[MonitoringItem] = []
-    new_alerts: list[MonitoringAlert] = []
-    changed_alerts: list[MonitoringAlert] = []
-    stale_alerts: list[MonitoringAlert] = []
-    new_summaries: list[CourseMonitoring] = []
-    changed_summaries: list[CourseMonitoring] = []
+    ruleset = current_ruleset()
+    rule_names: dict[str, str] = {}
+    rule_kinds: dict[str, str] = {}
+    for rule in ruleset.rules:
+        rule_names.setdefault(rule.code, rule.name)
+        rule_kinds.setdefault(rule.code, str(rule.satisfier))
+    items = _TableSync(
+        MonitoringItem,
+        "code",
+        MonitoringItem.objects.filter(course_id__in=ids),
+        label="",
+        today=today,
+        status_of=lambda v: v["status"],
+    )
+    alerts = _TableSync(
+        MonitoringAlert,
+        "key",
+        MonitoringAlert.objects.filter(course_id__in=ids),
+        label="alert ",
+        today=today,
+        status_of=lambda v: "open" if v["is_open"] else "reviewed",
+    )
+    summaries = _TableSync(
+        CourseMonitoring,
+        "course_id",
+        CourseMonitoring.objects.filter(course_id__in=ids),
+        label="summary ",
+        today=today,
+    )
+    entries = _TableSync(
+        WorklistEntry,
+        "key",
+        WorklistEntry.objects.filter(course_id__in=ids),
+        label="worklist ",
+        today=None,
+    )
+    actions = _review_state(ids, today)
     for course in courses:
         evaluation = evaluations[course.pk]
-        wanted_items = _item_values(evaluation, rule_names)
-        for code, values in wanted_items.items():
-            row = items.get((course.pk, code))
-            if row is None:
-                new_items.append(
-                    MonitoringItem(course=course, code=code, evaluated_on=today, **values)
-                )
-                result.differences.append(f"course {course.pk} {code}: missing")
-            elif any(getattr(row, k) != v for k, v in values.items()):
-                diffs = [
-                    f"{k} {getattr(row, k)!s} -> {v!s}"
-                    for k, v in values.items()
-                    if getattr(row, k) != v and k != "explanation"
-                ]
-                if diffs:
-                    result.differences.append(f"course {course.pk} {code}: {', '.join(diffs)}")
-                for k, v in values.items():
-                    setattr(row, k, v)
-                row.evaluated_on = today
-                changed_items.append(row)
-        stale_items += [
-            row
-            for (cid, code), row in items.items()
-            if cid == course.pk and code not in wanted_items
-        ]
-        wanted_alerts = _alert_values(evaluation)
-        for key, values in wanted_alerts.items():
-            row = alerts.get((course.pk, key))
-            if row is None:
-                new_alerts.append(
-                    MonitoringAlert(course=course, key=key, evaluated_on=today, **values)
-                )
-                result.differences.append(f"course {course.pk} alert {key}: missing")
-            elif any(getattr(row, k) != v for k, v in values.items()):
-                result.differences.append(f"course {course.pk} alert {key}: changed")
-                for k, v in values.items():
-                    setattr(row, k, v)
-                row.evaluated_on = today
-                changed_alerts.append(row)
-        stale_alerts += [
-            row
-            for (cid, key), row in alerts.items()
-            if cid == course.pk and key not in wanted_alerts
-        ]
-        summary_values = _summary_values(evaluation)
-        summary = summaries.get(course.pk)
-        if summary is None:
-            new_summaries.append(
-                CourseMonitoring(course=course, evaluated_on=today, **summary_values)
-            )
-            result.differences.append(f"course {course.pk}: summary missing")
-        elif any(getattr(summary, k) != v for k, v in summary_values.items()):
-            result.differences.append(f"course {course.pk}: summary changed")
-            for k, v in summary_values.items():
-                setattr(summary, k, v)
-            summary.evaluated_on = today
-            changed_summaries.append(summary)
-    result.differences += [
-        f"course {r.course_id} {r.code}: no longer reported" for r in stale_items
-    ]
-    result.changed_items = len(new_items) + len(changed_items) + len(stale_items)
-    result.changed_alerts = len(new_alerts) + len(changed_alerts) + len(stale_alerts)
-    result.changed_courses = len(new_summaries) + len(changed_summaries)
+        item_values = _item_values(evaluation, rule_names)
+        for code, values in item_values.items():
+            items.want(course, code, values)
+        alert_values = _alert_values(evaluation)
+        for key, values in alert_values.items():
+            alerts.want(course, key, values)
+        summaries.want(course, course.pk, _summary_values(evaluation))
+        for key, values in _worklist_values(
+            course, item_values, alert_values, rule_kinds, actions.get(course.pk, {})
+        ).items():
+            entries.want(course, key, values)
+    tables = (items, alerts, summaries, entries)
+    result = RefreshResult(
+        courses=len(courses),
+        changed_items=items.count,
+        changed_alerts=alerts.count,
+        changed_courses=summaries.count,
+        differences=[line for table in tables for line in table.all_differences()],
+    )
     if write:
-        MonitoringItem.objects.bulk_create(new_items)
-        MonitoringItem.objects.bulk_update(changed_items, [*ITEM_FIELDS, "evaluated_on"])
-        MonitoringItem.objects.filter(pk__in=[r.pk for r in stale_items]).delete()
-        MonitoringAlert.objects.bulk_create(new_alerts)
-        MonitoringAlert.objects.bulk_update(changed_alerts, [*ALERT_FIELDS, "evaluated_on"])
-        MonitoringAlert.objects.filter(pk__in=[r.pk for r in stale_alerts]).delete()
-        CourseMonitoring.objects.bulk_create(new_summaries)
-        CourseMonitoring.objects.bulk_update(changed_summaries, [*SUMMARY_FIELDS, "evaluated_on"])
+        for table in tables:
+            table.write()
+        StatusChange.objects.bulk_create(
+            [change for table in tables for change in table.status_changes]
+        )
     return result
+
+
+# Worklist ------------------------------------------------------------------------------------
+
+STATUS_RANK = {"upcoming": 0, "due_soon": 1, "overdue": 2}
+ALERT_PRIORITY = {"critical": 0, "high": 1, "info": 4}
+ITEM_PRIORITY = {"overdue": 2, "due_soon": 3}
+
+
+@dataclass
+class _KeyState:
+    acknowledged_at: object = None
+    acknowledged_by_id: int | None = None
+    snoozed_until: date | None = None
+    snooze_status: str = ""
+    waived: bool = False
+    last_outreach_at: object = None
+    last_outreach: str = ""
+
+
+def _review_state(course_ids: list[int], today: date) -> dict[int, dict[str, _KeyState]]:
+    """The latest review actions of each item or alert of the courses (one query)."""
+    state: dict[int, dict[str, _KeyState]] = {}
+    rows = ReviewAction.objects.filter(course_id__in=course_ids).order_by("created_at", "pk")
+    for action in rows:
+        key_state = state.setdefault(action.course_id, {}).setdefault(action.key, _KeyState())
+        if action.action == ReviewActionKind.ACKNOWLEDGE:
+            key_state.acknowledged_at = action.created_at
+            key_state.acknowledged_by_id = action.created_by_id
+        elif action.action == ReviewActionKind.SNOOZE:
+            key_state.snoozed_until = action.snoozed_until
+            key_state.snooze_status = action.status_at_action
+        elif action.action == ReviewActionKind.WAIVE:
+            key_state.waived = True
+        elif action.action == ReviewActionKind.OUTREACH:
+            key_state.last_outreach_at = action.created_at
+            key_state.last_outreach = action.get_outreach_method_display() + (
+                f": {action.note}" if action.note else ""
+            )
+    return state
+
+
+def _snooze_holds(key_state: _KeyState, status: str) -> date | None:
+    """A snooze lasts until its date, and ends at once if the status has worsened since."""
+    until = key_state.snoozed_until
+    if until is None:
+        return None
+    if STATUS_RANK.get(status, 0) > STATUS_RANK.get(key_state.snooze_status, 0):
+        return None
+    return until
+
+
+def _worklist_values(
+    course: Course,
+    item_values: dict[str, dict],
+    alert_values: dict[str, dict],
+    rule_kinds: dict[str, str],
+    actions: dict[str, _KeyState],
+) -> dict[str, dict]:
+    patient = course.patient
+    common = {
+        "patient_id": patient.pk,
+        "responsible_clinician_id": patient.responsible_clinician_id,
+        "profile": patient.profile,
+        "category": patient.category,
+    }
+    entries: dict[str, dict] = {}
+    for code, item in item_values.items():
+        if item["status"] not in ITEM_PRIORITY:
+            continue
+        key_state = actions.get(code, _KeyState())
+        entries[code] = {
+            **common,
+            "kind": "item",
+            "item_kind": rule_kinds.get(item["rule_code"], "other"),
+            "title": item["name"] + (f" ({item['analyte']})" if item["analyte"] else ""),
+            "detail": item["explanation"],
+            "status": item["status"],
+            "level": "",
+            "priority": ITEM_PRIORITY[item["status"]],
+            "due_on": item["due_on"],
+            "acknowledged_at": key_state.acknowledged_at,
+            "acknowledged_by_id": key_state.acknowledged_by_id,
+            "snoozed_until": _snooze_holds(key_state, item["status"]),
+            "waived": key_state.waived,
+            "last_outreach_at": key_state.last_outreach_at,
+            "last_outreach": key_state.last_outreach[:200],
+        }
+    for key, alert in alert_values.items():
+        if not alert["is_open"]:
+            continue
+        key_state = actions.get(key, _KeyState())
+        subject = alert["analyte"] or alert["instrument"] or alert["source"].replace("_", " ")
+        entries[key] = {
+            **common,
+            "kind": "alert",
+            "item_kind": alert["source"],
+            "title": f"{alert['level'].capitalize()} alert: {subject}",
+            "detail": "; ".join(alert["conditions"]),
+            "status": "open",
+            "level": alert["level"],
+            "priority": ALERT_PRIORITY.get(alert["level"], 4),
+            "due_on": alert["event_date"],
+            "acknowledged_at": key_state.acknowledged_at,
+            "acknowledged_by_id": key_state.acknowledged_by_id,
+            "snoozed_until": None,
+            "waived": False,
+            "last_outreach_at": key_state.last_outreach_at,
+            "last_outreach": key_state.last_outreach[:200],
+        }
+    return entries
 
 
 def course_refresh(course: Course, *, today: date | None = None) -> Evaluation:
@@ -304,3 +446,147 @@ def rules_changed(*, profiles: list[str] | None = None, today: date | None = Non
     ids = list(courses.values_list("pk", flat=True))
     refresh_courses(today=today, course_ids=ids)
     return len(ids)
+
+
+# Review actions ------------------------------------------------------------------------------
+
+MAX_SNOOZE_DAYS = 30
+
+
+def _require_note(errors: FieldErrors, field: str, text: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        errors.add(field, message)
+    return text
+
+
+def _action_target(course: Course, key: str) -> tuple[str, str]:
+    """("item" or "alert", current status) of a stored item or alert, or a clear error."""
+    item = MonitoringItem.objects.filter(course=course, code=key).first()
+    if item is not None:
+        return "item", item.status
+    alert = MonitoringAlert.objects.filter(course=course, key=key).first()
+    if alert is not None:
+        return "alert", "open" if alert.is_open else "reviewed"
+    raise ValidationError(f"Nothing called {key} is monitored on this course.")
+
+
+@transaction.atomic
+def review_acknowledge(
+    *, course: Course, key: str, note: str, by, today: date | None = None
+) -> ReviewAction:
+    """A clinician acknowledges an item, or reviews an alert (which closes it), with a note."""
+    today = today or timezone.localdate()
+    errors = FieldErrors()
+    note = _require_note(errors, "note", note, "Write what was decided.")
+    errors.raise_if_any()
+    target_kind, status = _action_target(course, key)
+    if target_kind == "alert":
+        from patients.services import alert_review_record
+
+        alert = MonitoringAlert.objects.get(course=course, key=key)
+        alert_review_record(
+            course=course,
+            date=max(today, alert.event_date),
+            source=alert.source,
+            analyte=alert.analyte,
+            instrument=alert.instrument,
+            note=note,
+            by=by,
+            today=max(today, alert.event_date),
+        )
+    action = ReviewAction.objects.create(
+        course=course,
+        key=key,
+        target_kind=target_kind,
+        action=ReviewActionKind.ACKNOWLEDGE,
+        note=note,
+        status_at_action=status,
+        created_by=by,
+    )
+    course_refresh(course, today=today)
+    return action
+
+
+@transaction.atomic
+def review_snooze(
+    *, course: Course, key: str, until: date | None, reason: str, by, today: date | None = None
+) -> ReviewAction:
+    """Hide an item from the worklist until a date (at most 30 days); it comes back at once
+    if its status worsens. Alerts cannot be snoozed: they are reviewed."""
+    today = today or timezone.localdate()
+    errors = FieldErrors()
+    reason = _require_note(errors, "reason", reason, "Give the reason for snoozing.")
+    if until is None:
+        errors.add("until", "Choose the date the item comes back.")
+    elif until <= today:
+        errors.add("until", "Snooze until a date after today.")
+    elif (until - today).days > MAX_SNOOZE_DAYS:
+        errors.add("until", f"An item can be snoozed for at most {MAX_SNOOZE_DAYS} days.")
+    errors.raise_if_any()
+    target_kind, status = _action_target(course, key)
+    if target_kind != "item":
+        raise ValidationError("An alert cannot be snoozed: review it instead.")
+    action = ReviewAction.objects.create(
+        course=course,
+        key=key,
+        target_kind=target_kind,
+        action=ReviewActionKind.SNOOZE,
+        note=reason,
+        snoozed_until=until,
+        status_at_action=status,
+        created_by=by,
+    )
+    course_refresh(course, today=today)
+    return action
+
+
+@transaction.atomic
+def review_waive(
+    *, course: Course, key: str, reason: str, by, today: date | None = None
+) -> ReviewAction:
+    """Waive an item for this course: it leaves the worklist. Readiness to prescribe is still
+    decided by the monitoring rules alone, so a waiver never makes a course "ready"."""
+    today = today or timezone.localdate()
+    errors = FieldErrors()
+    reason = _require_note(errors, "reason", reason, "Give the clinical reason for the waiver.")
+    errors.raise_if_any()
+    target_kind, status = _action_target(course, key)
+    if target_kind != "item":
+        raise ValidationError("An alert cannot be waived: review it instead.")
+    action = ReviewAction.objects.create(
+        course=course,
+        key=key,
+        target_kind=target_kind,
+        action=ReviewActionKind.WAIVE,
+        note=reason,
+        status_at_action=status,
+        created_by=by,
+    )
+    course_refresh(course, today=today)
+    return action
+
+
+@transaction.atomic
+def outreach_record(
+    *, course: Course, key: str, method: str, note: str, by, today: date | None = None
+) -> ReviewAction:
+    """Clinic staff log contact with the patient about an item or alert."""
+    today = today or timezone.localdate()
+    errors = FieldErrors()
+    if method not in OutreachMethod.values:
+        errors.add("method", "Choose how the patient was contacted.")
+    errors.raise_if_any()
+    target_kind, status = _action_target(course, key)
+    action = ReviewAction.objects.create(
+        course=course,
+        key=key,
+        target_kind=target_kind,
+        action=ReviewActionKind.OUTREACH,
+        outreach_method=method,
+        note=(note or "").strip(),
+        status_at_action=status,
+        created_by=by,
+    )
+    course_refresh(course, today=today)
+    return action

@@ -1,19 +1,113 @@
+import csv
+
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from tracker.selectors import schedule_rows
+from patients.models import Course
+from tracker import forms, services
+from tracker.filters import WorklistFilter
+from tracker.selectors import review_context, schedule_rows, worklist_entries
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The worklist is the home page; until then, the patient list."""
-    return redirect("patients:list")
+WORKLIST_PAGE_SIZE = 50
 
 
 @login_not_required
 def about(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/about.html")
+
+
+def _worklist_filter(request: HttpRequest) -> WorklistFilter:
+    today = timezone.localdate()
+    return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The worklist: everything overdue, due soon or abnormal across the clinic."""
+    filterset = _worklist_filter(request)
+    page = Paginator(filterset.qs, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.days = entry.days_overdue(filterset.today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "today": filterset.today,
+        "counts": _counts(filterset.today),
+        "filter_errors": filterset.form.errors,
+    }
+    if request.htmx:
+        return render(request, "tracker/_worklist_results.html", context)
+    return render(request, "tracker/worklist.html", context)
+
+
+def _counts(today) -> dict:
+    visible = WorklistFilter({}, queryset=worklist_entries(), today=today).qs.order_by()
+    rows = visible.values("status", "item_kind").annotate(n=Count("pk"))
+    by_status = {"overdue": 0, "due_soon": 0, "open": 0}
+    by_kind: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        by_kind[row["item_kind"]] = by_kind.get(row["item_kind"], 0) + row["n"]
+    return {"status": by_status, "kind": sorted(by_kind.items(), key=lambda kv: -kv[1])}
+
+
+def worklist_csv(request: HttpRequest) -> HttpResponse:
+    """Exactly the rows of the current filtered view, in its order."""
+    filterset = _worklist_filter(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="isotrack-worklist-{filterset.today.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "MRN",
+            "Patient",
+            "Item",
+            "Status",
+            "Alert level",
+            "Due / result date",
+            "Days overdue",
+            "Responsible clinician",
+            "Last outreach",
+            "Review state",
+        ]
+    )
+    for entry in filterset.qs:
+        writer.writerow(
+            [
+                _csv_safe(entry.patient.mrn),
+                _csv_safe(entry.patient.name),
+                _csv_safe(entry.title),
+                entry.status,
+                entry.level,
+                entry.due_on.isoformat() if entry.due_on else "",
+                entry.days_overdue(filterset.today) or "",
+                _csv_safe(entry.responsible_clinician.get_full_name())
+                if entry.responsible_clinician
+                else "",
+                _csv_safe(entry.last_outreach),
+                entry.review_state(filterset.today),
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas in exported text."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def schedules(request: HttpRequest) -> HttpResponse:
@@ -25,3 +119,99 @@ def schedules(request: HttpRequest) -> HttpResponse:
     context = {"profile": profile, "profiles": profiles, **schedule_rows(profile)}
     context["can_edit"] = request.user.has_perm("tracker.change_monitoringrule")
     return render(request, "tracker/schedules.html", context)
+
+
+def review(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+    course = get_object_or_404(Course.objects.select_related("patient"), pk=course_id)
+    context = {**review_context(course, key), "forms": _review_forms()}
+    return render(request, "tracker/review.html", context)
+
+
+def _review_forms(**bound) -> dict:
+    blank = {
+        "acknowledge": forms.AcknowledgeForm(),
+        "snooze": forms.SnoozeForm(),
+        "waive": forms.WaiveForm(),
+        "outreach": forms.OutreachForm(),
+    }
+    return {**blank, **bound}
+
+
+def _act(request, course_id: int, key: str, form_name: str, form_class, call):
+    course = get_object_or_404(Course.objects.select_related("patient"), pk=course_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(course, form.cleaned_data)
+        except ValidationError as error:
+            for field, errs in getattr(error, "message_dict", {None: error.messages}).items():
+                for message in errs:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Saved.")
+            next_url = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                return redirect(next_url)
+            return redirect("tracker:review", course_id=course_id, key=key)
+    context = {**review_context(course, key), "forms": _review_forms(**{form_name: form})}
+    return render(request, "tracker/review.html", context)
+
+
+@require_POST
+@permission_required("patients.review_monitoring", raise_exception=True)
+def acknowledge(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+    return _act(
+        request,
+        course_id,
+        key,
+        "acknowledge",
+        forms.AcknowledgeForm,
+        lambda course, data: services.review_acknowledge(
+            course=course, key=key, note=data["note"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@permission_required("patients.review_monitoring", raise_exception=True)
+def snooze(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+    return _act(
+        request,
+        course_id,
+        key,
+        "snooze",
+        forms.SnoozeForm,
+        lambda course, data: services.review_snooze(
+            course=course, key=key, until=data["until"], reason=data["reason"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@permission_required("patients.review_monitoring", raise_exception=True)
+def waive(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+    return _act(
+        request,
+        course_id,
+        key,
+        "waive",
+        forms.WaiveForm,
+        lambda course, data: services.review_waive(
+            course=course, key=key, reason=data["reason"], by=request.user
+        ),
+    )
+
+
+@require_POST
+@permission_required("patients.record_outreach", raise_exception=True)
+def outreach(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+    return _act(
+        request,
+        course_id,
+        key,
+        "outreach",
+        forms.OutreachForm,
+        lambda course, data: services.outreach_record(
+            course=course, key=key, method=data["method"], note=data["note"], by=request.user
+        ),
+    )

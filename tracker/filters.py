@@ -1,0 +1,102 @@
+"""Worklist filters and sorting, kept in the URL so a view can be bookmarked."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from patients.models import Category, Profile
+from patients.roles import CLINICIAN
+from tracker.models import WorklistEntry
+
+STATUS_CHOICES = [("overdue", "Overdue"), ("due_soon", "Due soon"), ("open", "Open alert")]
+KIND_CHOICES = [
+    ("pregnancy_test", "Pregnancy test"),
+    ("contraception_start", "Contraception started"),
+    ("contraception_attestation", "Contraception attestation"),
+    ("consent", "Consent / enrolment"),
+    ("risk_acknowledgement", "Acknowledgement of Risk"),
+    ("second_prescriber", "Second prescriber"),
+    ("rems_confirmation", "Monthly programme confirmation"),
+    ("mood_screen", "Mood screen"),
+    ("sexual_function", "Sexual function"),
+    ("lab", "Lab result"),
+]
+LEVEL_CHOICES = [("critical", "Critical"), ("high", "High"), ("info", "Info")]
+SORT_CHOICES = [
+    ("urgency", "Most urgent first"),
+    ("due", "Due date (oldest first)"),
+    ("-due", "Due date (newest first)"),
+    ("patient", "Patient name"),
+    ("clinician", "Responsible clinician"),
+]
+SORT_ORDER = {
+    "urgency": ("priority", "due_on", "pk"),
+    "due": ("due_on", "priority", "pk"),
+    "-due": ("-due_on", "priority", "pk"),
+    "patient": ("patient__family_name", "patient__given_name", "priority", "due_on", "pk"),
+    "clinician": ("responsible_clinician__last_name", "priority", "due_on", "pk"),
+}
+
+
+class WorklistFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    item_kind = django_filters.ChoiceFilter(
+        choices=KIND_CHOICES, label="Item kind", empty_label="Any"
+    )
+    level = django_filters.ChoiceFilter(
+        choices=LEVEL_CHOICES, label="Alert level", empty_label="Any"
+    )
+    clinician = django_filters.ModelChoiceFilter(
+        field_name="responsible_clinician",
+        label="Responsible clinician",
+        queryset=lambda request: (
+            get_user_model()
+            .objects.filter(groups__name=CLINICIAN)
+            .order_by("last_name", "username")
+        ),
+        empty_label="Any",
+    )
+    profile = django_filters.ChoiceFilter(choices=Profile.choices, empty_label="Any")
+    category = django_filters.ChoiceFilter(choices=Category.choices, empty_label="Any")
+    mine = django_filters.BooleanFilter(
+        method="filter_mine", label="My patients only", widget=forms.CheckboxInput
+    )
+    hidden = django_filters.BooleanFilter(
+        method="filter_hidden", label="Include snoozed and waived", widget=forms.CheckboxInput
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label="Sort", empty_label=None
+    )
+
+    class Meta:
+        model = WorklistEntry
+        fields = ["status", "item_kind", "level", "clinician", "profile", "category"]
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def filter_mine(self, queryset, name, value):
+        if value and self.request is not None:
+            return queryset.filter(responsible_clinician=self.request.user)
+        return queryset
+
+    def filter_hidden(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, which sees every value
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("hidden"):
+            queryset = queryset.filter(waived=False).filter(
+                Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=self.today)
+            )
+        order = SORT_ORDER.get(self.form.cleaned_data.get("sort") or "urgency")
+        return queryset.order_by(*order)
