@@ -1,0 +1,564 @@
+"""Forms of the clinical record. They parse input; ``patients.services`` validates and saves.
+
+Every form maps onto the keyword arguments of one service (``service_kwargs``). Errors that a
+service raises are put back on the form with :func:`add_service_errors`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from patients.models import (
+    AlertSource,
+    Analyte,
+    Category,
+    ConfirmationKind,
+    ContraceptionKind,
+    ContraceptionMethod,
+    Course,
+    CumulativeMethod,
+    Instrument,
+    LabResult,
+    MoodScreen,
+    Patient,
+    Profile,
+    SpecimenType,
+    TestResult,
+    TestSetting,
+    Visit,
+)
+from patients.roles import CLINICIAN
+from tracker.engine.analytes import ANALYTES
+
+CONTRACEPTION_HELP = (
+    "US patients who can get pregnant need at least two methods, unless abstinence; "
+    "UK/EU: at least one."
+)
+CATEGORY_HELP = (
+    "Assigned by a clinician from the clinical history, never derived from sex or gender. "
+    "US (iPLEDGE): tubal ligation still counts as can get pregnant (CGP). "
+    "UK/EU: tubal ligation or confirmed menopause counts as cannot get pregnant (CNGP)."
+)
+ITEM9_HELP = (
+    "PHQ-9 / PHQ-A only, scored 0–3; never leave it blank. Any score above 0 needs a "
+    "same-day clinical review."
+)
+SUPPLY_HELP = "Days of medication supplied: at most 30 days."
+ULN_HELP = (
+    "The upper limit of normal printed by the lab. ALT, AST, GGT and CK only; when empty a "
+    "default ULN is assumed."
+)
+
+UNITS = sorted({unit for a in ANALYTES.values() for unit in a.allowed_units})
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def date_field(label: str = "Date", **kwargs) -> forms.DateField:
+    return forms.DateField(label=label, widget=DateInput(), **kwargs)
+
+
+def notes_field(label: str = "Notes", required: bool = False) -> forms.CharField:
+    return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def model_label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def model_help(model, name: str) -> str:
+    return str(model._meta.get_field(name).help_text)
+
+
+def add_service_errors(
+    form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a service's field errors on the form; fields the form lacks become non-field errors."""
+    aliases = aliases or {}
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for field, messages in error.message_dict.items():
+        name = aliases.get(field, field)
+        for message in messages:
+            if name in form.fields:
+                form.add_error(name, message)
+            elif name == NON_FIELD_ERRORS:
+                form.add_error(None, message)
+            else:
+                form.add_error(None, f"{field.replace('_', ' ').capitalize()}: {message}")
+
+
+class ClinicianChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+def clinicians():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=CLINICIAN, is_active=True)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# Patients -------------------------------------------------------------------------------------
+
+
+class PatientForm(forms.Form):
+    mrn = forms.CharField(label="MRN", max_length=32, help_text=model_help(Patient, "mrn"))
+    given_name = forms.CharField(max_length=100)
+    family_name = forms.CharField(max_length=100)
+    date_of_birth = date_field("Date of birth")
+    profile = forms.ChoiceField(
+        label="Monitoring profile",
+        choices=Profile.choices,
+        help_text=model_help(Patient, "profile"),
+    )
+    category = forms.ChoiceField(
+        label="Pregnancy-potential category",
+        choices=[("", "Not assigned yet"), *Category.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=CATEGORY_HELP,
+    )
+    category_reason = forms.CharField(
+        label="Reason for the category", max_length=300, required=False
+    )
+    responsible_clinician = ClinicianChoiceField(queryset=None, required=False)
+    home_testing_permitted = forms.BooleanField(
+        label=model_label(Patient, "home_testing_permitted"),
+        required=False,
+        help_text=(
+            "US: the prescriber allows home pregnancy tests (and remote supervised tests) "
+            "during and after treatment. Tests before the first dispense are always in a "
+            "clinic or lab."
+        ),
+    )
+    contraception_exempt = forms.BooleanField(
+        label=model_label(Patient, "contraception_exempt"),
+        required=False,
+        help_text=model_help(Patient, "contraception_exempt"),
+    )
+    contraception_exempt_reason = forms.CharField(
+        label="Documented reason for the exemption", max_length=300, required=False
+    )
+    previous_course_end = date_field(
+        model_label(Patient, "previous_course_end"),
+        required=False,
+        help_text=model_help(Patient, "previous_course_end"),
+    )
+
+    def __init__(self, *args, with_category: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_clinician"].queryset = clinicians()
+        if not with_category:
+            del self.fields["category"]
+            del self.fields["category_reason"]
+
+    @classmethod
+    def initial_for(cls, patient: Patient) -> dict:
+        return {name: getattr(patient, name) for name in cls.base_fields}
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class CategoryForm(forms.Form):
+    category = forms.ChoiceField(
+        label="Pregnancy-potential category",
+        choices=Category.choices,
+        widget=forms.RadioSelect,
+        help_text=CATEGORY_HELP,
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        required=False,
+        help_text="e.g. confirmed menopause, tubal ligation (UK), clinical history.",
+    )
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+# Courses --------------------------------------------------------------------------------------
+
+
+class CourseForm(forms.Form):
+    start_is_planned = forms.BooleanField(
+        label="Planned course (not started yet)",
+        required=False,
+        help_text="Tick when the first dispense has not happened: the start is then the "
+        "planned first-dispense date and may be in the future.",
+    )
+    start = date_field(
+        "Start (first dispense, or planned date)", help_text=model_help(Course, "start")
+    )
+    weight_kg = forms.DecimalField(label="Weight at start (kg)", decimal_places=1)
+    target_mg_per_kg = forms.DecimalField(
+        label="Cumulative target (mg/kg)", decimal_places=1, initial=150
+    )
+    cumulative_method = forms.ChoiceField(
+        label="Cumulative dose method",
+        choices=CumulativeMethod.choices,
+        initial=CumulativeMethod.DAILY_WEIGHT,
+    )
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class CourseEditForm(forms.Form):
+    start = date_field("Start (first dispense, or planned date)")
+    end = date_field("End (last dose)", required=False)
+    weight_kg = forms.DecimalField(label="Weight at start (kg)", decimal_places=1)
+    target_mg_per_kg = forms.DecimalField(label="Cumulative target (mg/kg)", decimal_places=1)
+    cumulative_method = forms.ChoiceField(
+        label="Cumulative dose method", choices=CumulativeMethod.choices
+    )
+
+    def __init__(self, *args, course: Course, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(course, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+        if course.is_open:
+            # An open course ends through "Complete" or "Stop early".
+            del self.fields["end"]
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class CourseCompleteForm(forms.Form):
+    end = date_field("Date of the last dose")
+
+    def service_kwargs(self) -> dict:
+        return {"end": self.cleaned_data["end"], "status": "completed"}
+
+
+class CourseStopForm(forms.Form):
+    end = date_field("Date of the last dose")
+    stopped_reason = forms.CharField(
+        label="Reason for stopping early",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def service_kwargs(self) -> dict:
+        return {**self.cleaned_data, "status": "stopped"}
+
+
+# Clinical records -----------------------------------------------------------------------------
+
+
+class RecordForm(forms.Form):
+    """A dated clinical record: ``date`` and ``notes`` plus the fields of its kind."""
+
+    date = date_field()
+    notes = notes_field()
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class ConfirmationForm(RecordForm):
+    kind = forms.ChoiceField(
+        label="What was confirmed",
+        choices=ConfirmationKind.choices,
+        widget=forms.RadioSelect,
+        help_text="Consent and the risk acknowledgement are signed before the first dispense; "
+        "the programme confirmation is monthly (US).",
+    )
+    field_order = ["date", "kind", "notes"]
+
+
+class ContraceptionForm(RecordForm):
+    kind = forms.ChoiceField(choices=ContraceptionKind.choices, widget=forms.RadioSelect)
+    methods = forms.MultipleChoiceField(
+        choices=ContraceptionMethod.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=CONTRACEPTION_HELP,
+    )
+    field_order = ["date", "kind", "methods", "notes"]
+
+
+class PregnancyTestForm(RecordForm):
+    date = date_field("Specimen date")
+    result = forms.ChoiceField(choices=TestResult.choices, widget=forms.RadioSelect)
+    setting = forms.ChoiceField(
+        choices=TestSetting.choices,
+        widget=forms.RadioSelect,
+        help_text="Before the first dispense only clinic or laboratory tests count.",
+    )
+    specimen = forms.ChoiceField(
+        label="Specimen type", choices=SpecimenType.choices, initial=SpecimenType.URINE
+    )
+    field_order = ["date", "result", "setting", "specimen", "notes"]
+
+
+def analyte_choices() -> list[tuple[str, str]]:
+    return [
+        (code, f"{label} (LOINC {' / '.join(ANALYTES[code].loinc)})")
+        for code, label in Analyte.choices
+    ]
+
+
+class LabResultForm(RecordForm):
+    date = date_field("Collection date")
+    analyte = forms.ChoiceField(
+        choices=[("", "Choose an analyte"), *analyte_choices()],
+        widget=forms.Select(
+            attrs={
+                "data-allowed-units": json.dumps(
+                    {code: list(a.allowed_units) for code, a in ANALYTES.items()}
+                )
+            }
+        ),
+    )
+    value = forms.DecimalField(max_digits=9, decimal_places=3)
+    unit = forms.ChoiceField(
+        choices=[(u, u) for u in UNITS],
+        help_text="Lipids in mg/dL or mmol/L; ALT, AST, GGT and CK in U/L.",
+    )
+    uln = forms.DecimalField(
+        label=model_label(LabResult, "uln"),
+        max_digits=9,
+        decimal_places=3,
+        required=False,
+        help_text=ULN_HELP,
+    )
+    field_order = ["date", "analyte", "value", "unit", "uln", "notes"]
+
+
+class MoodScreenForm(RecordForm):
+    instrument = forms.ChoiceField(
+        choices=Instrument.choices,
+        help_text="PHQ-9 (PHQ-A under 18) for the baseline; PHQ-2 is accepted for reviews.",
+    )
+    total = forms.IntegerField(label="Total score")
+    item9 = forms.IntegerField(
+        label=model_label(MoodScreen, "item9"), required=False, help_text=ITEM9_HELP
+    )
+    field_order = ["date", "instrument", "total", "item9", "notes"]
+
+
+class SexualFunctionForm(RecordForm):
+    concern = forms.BooleanField(
+        label="Concern raised",
+        required=False,
+        help_text="Ask about sexual function at baseline and during treatment (UK).",
+    )
+    field_order = ["date", "concern", "notes"]
+
+
+class DoseForm(RecordForm):
+    date = date_field("From")
+    mg_per_day = forms.DecimalField(
+        label="Dose (mg/day)",
+        decimal_places=1,
+        help_text="Daily dose from this date on. The first one is dated on the course start.",
+    )
+    field_order = ["date", "mg_per_day", "notes"]
+
+
+class WeightForm(RecordForm):
+    kg = forms.DecimalField(label="Weight (kg)", decimal_places=1)
+    field_order = ["date", "kg", "notes"]
+
+
+class PrescriptionForm(RecordForm):
+    supply_days = forms.IntegerField(label="Supply (days)", help_text=SUPPLY_HELP)
+    mg_per_day = forms.DecimalField(label="Dose (mg/day)", decimal_places=1, required=False)
+    field_order = ["date", "supply_days", "mg_per_day", "notes"]
+
+
+class DispenseForm(RecordForm):
+    supply_days = forms.IntegerField(label="Supply (days)", help_text=SUPPLY_HELP)
+    field_order = ["date", "supply_days", "notes"]
+
+
+class HoldResolutionForm(forms.Form):
+    date = date_field()
+    reason = forms.CharField(
+        label="Clinical reason for lifting the hold",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class AlertReviewForm(forms.Form):
+    date = date_field("Reviewed on")
+    source = forms.ChoiceField(
+        choices=AlertSource.choices,
+        help_text="Reviews every open alert of this source raised on or before the date.",
+    )
+    analyte = forms.ChoiceField(
+        label="Analyte (lab alerts)", choices=[("", "—"), *Analyte.choices], required=False
+    )
+    instrument = forms.ChoiceField(
+        label="Instrument (mood alerts)",
+        choices=[("", "—"), *Instrument.choices],
+        required=False,
+    )
+    notes = notes_field("Review note: what was decided")
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["note"] = data.pop("notes")
+        return data
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label="Why was this entered in error?",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The record stays visible, struck through, and is left out of every "
+        "calculation. Nothing is deleted.",
+    )
+
+
+# Visits ---------------------------------------------------------------------------------------
+
+
+def _boolean_choices(prefix: str, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [
+        (f.name, str(f.verbose_name).capitalize())
+        for f in Visit._meta.fields
+        if f.name.startswith(prefix) and f.name not in exclude
+    ]
+
+
+SIDE_EFFECTS = _boolean_choices("se_", exclude=("se_other",))
+COUNSELLING = _boolean_choices("co_")
+
+
+class VisitForm(forms.Form):
+    date = date_field("Visit date")
+    clinician = ClinicianChoiceField(queryset=None)
+    iga = forms.IntegerField(label="IGA (0–4)", required=False, help_text=model_help(Visit, "iga"))
+    inflammatory_lesions = forms.IntegerField(label="Inflammatory lesions", required=False)
+    comedones = forms.IntegerField(required=False)
+    side_effects = forms.MultipleChoiceField(
+        choices=SIDE_EFFECTS, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    se_other = forms.CharField(label="Other side effects", max_length=300, required=False)
+    counselling = forms.MultipleChoiceField(
+        label="Counselling given",
+        choices=COUNSELLING,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    notes = notes_field()
+    # Optional parts, each saved as its own record of the visit.
+    weight_kg = forms.DecimalField(label="Weight (kg)", decimal_places=1, required=False)
+    dose_mg_per_day = forms.DecimalField(
+        label="Dose from today (mg/day)",
+        decimal_places=1,
+        required=False,
+        help_text="Only when the dose changes.",
+    )
+    pregnancy_test_result = forms.ChoiceField(
+        label="Pregnancy test result",
+        choices=[("", "No test at this visit"), *TestResult.choices],
+        required=False,
+    )
+    pregnancy_test_setting = forms.ChoiceField(
+        label="Test setting", choices=[("", "—"), *TestSetting.choices], required=False
+    )
+    pregnancy_test_specimen = forms.ChoiceField(
+        label="Specimen type", choices=SpecimenType.choices, initial=SpecimenType.URINE
+    )
+    contraception_methods = forms.MultipleChoiceField(
+        label="Contraception attested today",
+        choices=ContraceptionMethod.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=CONTRACEPTION_HELP,
+    )
+    mood_instrument = forms.ChoiceField(
+        label="Mood screen instrument",
+        choices=[("", "No screen at this visit"), *Instrument.choices],
+        required=False,
+    )
+    mood_total = forms.IntegerField(label="Total score", required=False)
+    mood_item9 = forms.IntegerField(
+        label="Item 9 (thoughts of self-harm)", required=False, help_text=ITEM9_HELP
+    )
+    rems_confirmation = forms.BooleanField(
+        label="Monthly counselling and programme confirmation done",
+        required=False,
+        help_text="US: the prescriber's monthly confirmation in the programme.",
+    )
+
+    # Service error keys (``part-field``) that do not map onto ``part_field``.
+    ERROR_ALIASES = {
+        "confirmation-kind": "rems_confirmation",
+        "dose-date": "dose_mg_per_day",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians()
+        self.fields["pregnancy_test_specimen"].required = False
+
+    def error_aliases(self, error: ValidationError) -> dict[str, str]:
+        """``pregnancy_test-setting`` → ``pregnancy_test_setting`` and the aliases above."""
+        keys = error.message_dict.keys() if hasattr(error, "error_dict") else []
+        return {
+            key: self.ERROR_ALIASES.get(key, key.replace("-", "_", 1)) for key in keys if "-" in key
+        }
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = {
+            "date": data["date"],
+            "clinician": data["clinician"],
+            "iga": data["iga"],
+            "inflammatory_lesions": data["inflammatory_lesions"],
+            "comedones": data["comedones"],
+            "se_other": data["se_other"],
+            "notes": data["notes"],
+            "weight_kg": data["weight_kg"],
+            "mg_per_day": data["dose_mg_per_day"],
+            "contraception_methods": data["contraception_methods"] or None,
+            "rems_confirmation": data["rems_confirmation"],
+        }
+        kwargs.update({name: name in data["side_effects"] for name, _ in SIDE_EFFECTS})
+        kwargs.update({name: name in data["counselling"] for name, _ in COUNSELLING})
+        if data["pregnancy_test_result"] or data["pregnancy_test_setting"]:
+            kwargs["pregnancy_test"] = {
+                "result": data["pregnancy_test_result"],
+                "setting": data["pregnancy_test_setting"],
+                "specimen": data["pregnancy_test_specimen"] or SpecimenType.URINE,
+            }
+        mood_parts = (data["mood_instrument"], data["mood_total"], data["mood_item9"])
+        if any(part not in (None, "") for part in mood_parts):
+            kwargs["mood_screen"] = {
+                "instrument": data["mood_instrument"],
+                "total": data["mood_total"],
+                "item9": data["mood_item9"],
+            }
+        return kwargs
+
+
+def default_profile() -> str:
+    return settings.CLINIC_DEFAULT_PROFILE
