@@ -257,10 +257,15 @@ CATEGORY_WORDS: dict[RuleCategory, str] = {
 }
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _signed(n: int, what: str) -> str:
     if n == 0:
         return what
-    return f"{abs(n)} days {'after' if n > 0 else 'before'} {what}"
+    unit = "day" if abs(n) == 1 else "days"
+    return f"{abs(n)} {unit} {'after' if n > 0 else 'before'} {what}"
 
 
 def describe_rule(rule: RuleSpec) -> str:
@@ -270,32 +275,35 @@ def describe_rule(rule: RuleSpec) -> str:
         subject += " (" + ", ".join(ANALYTES[a].label for a in rule.analytes) + ")"
     event = EVENT_WORDS[rule.satisfier]
     anchor = f"the {ANCHOR_WORDS[rule.due_anchor]}"
-    if rule.due_anchor == DueAnchor.FIRST_PRESCRIPTION:
-        anchor += " (else the course start)"
+    fallback = " (else the course start)" if rule.due_anchor == DueAnchor.FIRST_PRESCRIPTION else ""
     if rule.recurring:
         when = (
             f"every {rule.interval} days after the last {event} "
             f"(first {rule.interval} days after the course start)"
         )
         if rule.anchor_min_offset_from_start is not None:
-            when += f", counting {event}s from day {rule.anchor_min_offset_from_start} on"
+            since = _signed(rule.anchor_min_offset_from_start, "the course start")
+            when += f", counting {event}s from {since}"
     else:
-        when = f"due {_signed(rule.due_offset, anchor)}"
+        on = "on " if rule.due_offset == 0 else ""
+        when = f"due {on}{_signed(rule.due_offset, anchor)}{fallback}"
+        # the window in words: from the anchor when the due date is a fixed offset from it
+        ref, shift = anchor, rule.due_offset
         if rule.min_due_offset_from_start is not None:
             when += f", not before {rule.min_due_offset_from_start} days after the course start"
-        lo, hi = rule.window_from, rule.window_to
+            ref, shift = "the due date", 0
+        lo = None if rule.window_from is None else rule.window_from + shift
+        hi = None if rule.window_to is None else rule.window_to + shift
         end = " or the last dose" if rule.window_closes_at_end else ""
         if lo is None and hi is None:
             window = f"any {event} on or before today{end}"
         elif lo is None:
-            window = f"a {event} up to {_signed(hi or 0, 'the due date')}{end}"
+            window = f"{_a(event)} up to {_signed(hi or 0, ref)}{end}"
         elif hi is None:
             until = " until the last dose" if end else ""
-            window = f"a {event} from {_signed(lo, 'the due date')}{until}"
+            window = f"{_a(event)} from {_signed(lo, ref)}{until}"
         else:
-            window = (
-                f"a {event} from {_signed(lo, 'the due date')} to {_signed(hi, 'the due date')}"
-            )
+            window = f"{_a(event)} from {_signed(lo, ref)} to {_signed(hi, ref)}"
         when += f"; accepts {window}"
     sentences = [f"{subject} {when}"]
     if rule.lead:
