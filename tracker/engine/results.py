@@ -35,6 +35,18 @@ class Flag(StrEnum):
     RULES_MISSING = "rules_missing"
 
 
+# The information flags of the dose section; the others say a needed fact is missing.
+INFO_FLAGS = frozenset(
+    {
+        Flag.TARGET_BAND_REACHED,
+        Flag.ABOVE_150,
+        Flag.DOSE_BELOW_BAND,
+        Flag.DOSE_ABOVE_BAND,
+        Flag.RETREATMENT_GAP,
+    }
+)
+
+
 @dataclass(frozen=True)
 class EventRef:
     kind: str  # e.g. "pregnancy_test", "lab", "mood_screen", "consent"
