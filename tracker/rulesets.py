@@ -95,7 +95,7 @@ def _rules_version() -> tuple:
     from tracker import models
 
     return tuple(
-        (getattr(models, name).objects.aggregate(v=Max("updated_at"), n=Max("pk")).values())
+        tuple(getattr(models, name).objects.aggregate(v=Max("updated_at"), n=Max("pk")).values())
         for name in (*TABLES, "RuleSetSetting")
     )
 

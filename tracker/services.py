@@ -19,6 +19,7 @@ from patients.models import Course
 from patients.validation import FieldErrors
 from tracker.engine import evaluate
 from tracker.engine.results import Evaluation
+from tracker.engine.rules import RuleSet
 from tracker.models import (
     CourseMonitoring,
     MonitoringAlert,
@@ -42,8 +43,10 @@ class RefreshResult:
     differences: list[str] = field(default_factory=list)
 
 
-def evaluate_courses(courses: list[Course], today: date) -> dict[int, Evaluation]:
-    ruleset = current_ruleset()
+def evaluate_courses(
+    courses: list[Course], today: date, ruleset: RuleSet | None = None
+) -> dict[int, Evaluation]:
+    ruleset = ruleset or current_ruleset()
     facts = courses_facts(courses)
     return {pk: evaluate(course_facts, ruleset, today) for pk, course_facts in facts.items()}
 
@@ -198,14 +201,19 @@ class _TableSync:
 
 
 def store_evaluations(
-    courses: list[Course], evaluations: dict[int, Evaluation], today: date, *, write: bool = True
+    courses: list[Course],
+    evaluations: dict[int, Evaluation],
+    today: date,
+    *,
+    write: bool = True,
+    ruleset: RuleSet | None = None,
 ) -> RefreshResult:
     """Bring the stored state of ``courses`` in line with ``evaluations``.
 
     With ``write=False`` nothing changes; the differences are listed instead (drift check).
     """
     ids = [c.pk for c in courses]
-    ruleset = current_ruleset()
+    ruleset = ruleset or current_ruleset()
     rule_names: dict[str, str] = {}
     rule_kinds: dict[str, str] = {}
     for rule in ruleset.rules:
@@ -387,8 +395,9 @@ def course_refresh(course: Course, *, today: date | None = None) -> Evaluation:
     """Re-evaluate one course and store its items, alerts and readiness."""
     today = today or timezone.localdate()
     course = Course.objects.select_related("patient").get(pk=course.pk)
-    evaluations = evaluate_courses([course], today)
-    store_evaluations([course], evaluations, today)
+    ruleset = current_ruleset()
+    evaluations = evaluate_courses([course], today, ruleset)
+    store_evaluations([course], evaluations, today, ruleset=ruleset)
     return evaluations[course.pk]
 
 
@@ -415,6 +424,7 @@ def refresh_courses(
     if ids is None:
         ids = list(Course.objects.order_by("pk").values_list("pk", flat=True))
     total = RefreshResult()
+    ruleset = current_ruleset()
     for batch in _batches(ids, batch_size):
         with transaction.atomic():
             courses = list(
@@ -423,8 +433,8 @@ def refresh_courses(
                 .filter(pk__in=batch)
                 .order_by("pk")
             )
-            evaluations = evaluate_courses(courses, today)
-            part = store_evaluations(courses, evaluations, today, write=write)
+            evaluations = evaluate_courses(courses, today, ruleset)
+            part = store_evaluations(courses, evaluations, today, write=write, ruleset=ruleset)
         total.courses += part.courses
         total.changed_items += part.changed_items
         total.changed_alerts += part.changed_alerts
