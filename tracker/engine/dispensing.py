@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 
 from tracker.engine.context import CourseContext
 from tracker.engine.facts import Dispense, PregnancyTest
-from tracker.engine.items import applicable_row, candidate_events, one_off_window, rows_by_code
-from tracker.engine.items import prerequisites_met as _prerequisites_met
+from tracker.engine.items import (
+    applicable_row,
+    candidate_events,
+    days,
+    one_off_window,
+    prerequisites_met,
+    rows_by_code,
+)
 from tracker.engine.results import Alert, ItemResult, Readiness, Status, Violation
 from tracker.engine.rules import DeadlineBasis, DispensingCheckSpec, Level, RuleCategory
-
-
-def _days(n: int) -> timedelta:
-    return timedelta(days=n)
 
 
 def _in_force(ctx: CourseContext, check: DispensingCheckSpec, on: date) -> bool:
@@ -57,7 +59,7 @@ def lockout_valid_test_ids(
             continue
         if (t.date - ref).days >= gap:
             valid.add(t.id)
-            if not any(t.date <= d <= t.date + _days(window) for d in dispense_dates):
+            if not any(t.date <= d <= t.date + days(window) for d in dispense_dates):
                 ref = t.date  # missed window: the next test counts only gap days later
     return valid
 
@@ -96,7 +98,7 @@ def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
             [
                 t
                 for t in ctx.negative_tests()
-                if d.date - _days((chk or setting_chk).window_days or 0) <= t.date <= d.date
+                if d.date - days((chk or setting_chk).window_days or 0) <= t.date <= d.date
             ]
             if (chk or setting_chk)
             else []
@@ -113,7 +115,7 @@ def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
                         d.date,
                         d.id,
                         f"Dispense of {d.date} has no qualifying negative pregnancy test dated "
-                        f"{d.date - _days(chk.window_days or 0)} to {d.date}"
+                        f"{d.date - days(chk.window_days or 0)} to {d.date}"
                         + (" (clinic or lab for the first dispense)." if is_first else "."),
                     )
                 )
@@ -140,7 +142,7 @@ def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
         supporting = [
             t
             for t in _lockout_tests(ctx, lock)
-            if first.date - _days(lock.window_days or 0) <= t.date <= first.date
+            if first.date - days(lock.window_days or 0) <= t.date <= first.date
         ]
         if _locked_out(ctx, lock, supporting):
             out.append(
@@ -176,14 +178,14 @@ def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
         for p in prescriptions:
             if not _in_force(ctx, window, p.date):
                 continue
-            if not any(p.date - _days(w) <= t.date <= p.date for t in ctx.qualifying_tests()):
+            if not any(p.date - days(w) <= t.date <= p.date for t in ctx.qualifying_tests()):
                 out.append(
                     Violation(
                         window.code,
                         p.date,
                         p.id,
                         f"Prescription of {p.date} has no qualifying negative pregnancy test dated "
-                        f"{p.date - _days(w)} to {p.date}.",
+                        f"{p.date - days(w)} to {p.date}.",
                     )
                 )
 
@@ -200,14 +202,14 @@ def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
                         belong.code, d.date, d.id, f"Dispense of {d.date} has no prescription."
                     )
                 )
-            elif d.date > rx[-1].date + _days(w):
+            elif d.date > rx[-1].date + days(w):
                 out.append(
                     Violation(
                         belong.code,
                         d.date,
                         d.id,
                         f"Dispense of {d.date} is more than {w} days after its prescription of "
-                        f"{rx[-1].date} (last day {rx[-1].date + _days(w)}).",
+                        f"{rx[-1].date} (last day {rx[-1].date + days(w)}).",
                     )
                 )
     return tuple(sorted(out, key=lambda v: (v.date, v.rule, v.event_id)))
@@ -222,11 +224,11 @@ def first_dispense_deadline(ctx: CourseContext) -> date | None:
         return None
     if s.first_dispense_deadline_basis == DeadlineBasis.PRESCRIPTION:
         rx = ctx.upto(ctx.course.prescriptions)
-        return rx[-1].date + _days(s.first_dispense_deadline_days) if rx else None
+        return rx[-1].date + days(s.first_dispense_deadline_days) if rx else None
     if not ctx.can_get_pregnant:
         return None
     serving = confirmation_tests(ctx)
-    return serving[-1].date + _days(s.first_dispense_deadline_days) if serving else None
+    return serving[-1].date + days(s.first_dispense_deadline_days) if serving else None
 
 
 def confirmation_tests(ctx: CourseContext) -> list[PregnancyTest]:
@@ -250,7 +252,7 @@ def confirmation_tests(ctx: CourseContext) -> list[PregnancyTest]:
             or not (w.hi is None or t.date <= w.hi)
         ):
             continue
-        if not _prerequisites_met(ctx, rule, t.date, t.date):
+        if not prerequisites_met(ctx, rule, t.date, t.date):
             continue
         if lock and _in_force(ctx, lock, t.date) and _locked_out(ctx, lock, [t]):
             continue
@@ -276,7 +278,7 @@ def earliest_compliant_start(ctx: CourseContext) -> date | None:
         events = candidate_events(ctx, prow, None)
         if not events:
             return None
-        terms.append(events[0].date + _days(p.min_days))
+        terms.append(events[0].date + days(p.min_days))
     return max(terms) if terms else None
 
 
@@ -292,11 +294,11 @@ def last_dispense_day(ctx: CourseContext) -> date | None:
             for t in ctx.negative_tests()
             if (t.setting in us.first_dispense_settings if first else ctx.test_qualifies(t))
         ]
-        return tests[-1].date + _days(us.window_days or 0) if tests else None
+        return tests[-1].date + days(us.window_days or 0) if tests else None
     uk = _check(ctx, "UK-RX-DISPENSE")
     if uk is not None:
         rx = ctx.upto(ctx.course.prescriptions)
-        return rx[-1].date + _days(uk.window_days or 0) if rx else None
+        return rx[-1].date + days(uk.window_days or 0) if rx else None
     return None
 
 
@@ -333,7 +335,7 @@ def readiness(
             unmet.append(f"{it.code}: {it.explanation}")
     s = ctx.settings
     if ctx.can_get_pregnant and s is not None:
-        lo = ctx.today - _days(s.ready_test_window_days)
+        lo = ctx.today - days(s.ready_test_window_days)
         recent = [
             t
             for t in ctx.negative_tests()

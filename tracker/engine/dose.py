@@ -122,7 +122,7 @@ def dose_summary(ctx: CourseContext) -> DoseSummary:
     ):
         flags.add(Flag.RETREATMENT_GAP)
 
-    reached = _target_reached_on(ctx, days, running, cumulative, current_mg)
+    reached = _target_reached_on(ctx, days, running, cumulative, current_mg, current_kg)
     return DoseSummary(total_out, daily_out, start_out, daily_mg_per_kg, reached, frozenset(flags))
 
 
@@ -132,6 +132,7 @@ def _target_reached_on(
     running: list[float | None],
     cumulative: float | None,
     current_mg: float | None,
+    current_kg: float | None,
 ) -> date | None:
     """The day the course's cumulative target is (or, at today's dose and weight, will be)
     reached; None when it will not be reached by E or cannot be projected."""
@@ -144,11 +145,7 @@ def _target_reached_on(
             return day
     if ctx.end is not None:
         return None  # the course ended below its target
-    kg = (
-        c.weight_kg
-        if c.cumulative_method == CumulativeMethod.START_WEIGHT
-        else _weights(ctx).on(ctx.today)
-    )
+    kg = c.weight_kg if c.cumulative_method == CumulativeMethod.START_WEIGHT else current_kg
     if not current_mg or not kg:
         return None
     rate = current_mg / kg

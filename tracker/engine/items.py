@@ -20,6 +20,7 @@ from tracker.engine.rules import (
     RuleCategory,
     RuleSpec,
     Satisfier,
+    signed_days,
 )
 
 
@@ -38,9 +39,7 @@ def item_status(*, due_on: date, today: date, lead: int, grace: int) -> Status:
 
 
 def _relative(n: int, label: str, on: date) -> str:
-    if n == 0:
-        return f"the {label} of {on}"
-    return f"{abs(n)} days {'after' if n > 0 else 'before'} the {label} of {on}"
+    return signed_days(n, f"the {label} of {on}")
 
 
 def _timing_text(status: Status, what: str, due: date, basis: str, lead: int, grace: int) -> str:
@@ -151,18 +150,15 @@ def candidate_events(ctx: CourseContext, rule: RuleSpec, analyte: str | None) ->
                 for e in ctx.upto(c.confirmations)
                 if str(e.kind) == str(kind)
             ]
-        case Satisfier.CONTRACEPTION_START:
-            evs = ctx.upto(c.contraception_starts)
+        case Satisfier.CONTRACEPTION_START | Satisfier.CONTRACEPTION_ATTESTATION:
+            events = (
+                c.contraception_starts
+                if kind == Satisfier.CONTRACEPTION_START
+                else c.contraception_attestations
+            )
             return [
                 EventRef(str(kind), e.id, e.date)
-                for e in evs
-                if ctx.methods_qualify(e.methods, rule.min_methods)
-            ]
-        case Satisfier.CONTRACEPTION_ATTESTATION:
-            evs2 = ctx.upto(c.contraception_attestations)
-            return [
-                EventRef(str(kind), e.id, e.date)
-                for e in evs2
+                for e in ctx.upto(events)
                 if ctx.methods_qualify(e.methods, rule.min_methods)
             ]
         case Satisfier.PREGNANCY_TEST:

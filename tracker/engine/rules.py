@@ -261,7 +261,8 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
-def _signed(n: int, what: str) -> str:
+def signed_days(n: int, what: str) -> str:
+    """``what`` itself, or "n days before/after" it."""
     if n == 0:
         return what
     unit = "day" if abs(n) == 1 else "days"
@@ -282,11 +283,11 @@ def describe_rule(rule: RuleSpec) -> str:
             f"(first {rule.interval} days after the course start)"
         )
         if rule.anchor_min_offset_from_start is not None:
-            since = _signed(rule.anchor_min_offset_from_start, "the course start")
+            since = signed_days(rule.anchor_min_offset_from_start, "the course start")
             when += f", counting {event}s from {since}"
     else:
         on = "on " if rule.due_offset == 0 else ""
-        when = f"due {on}{_signed(rule.due_offset, anchor)}{fallback}"
+        when = f"due {on}{signed_days(rule.due_offset, anchor)}{fallback}"
         # the window in words: from the anchor when the due date is a fixed offset from it
         ref, shift = anchor, rule.due_offset
         if rule.min_due_offset_from_start is not None:
@@ -298,12 +299,12 @@ def describe_rule(rule: RuleSpec) -> str:
         if lo is None and hi is None:
             window = f"any {event} on or before today{end}"
         elif lo is None:
-            window = f"{_a(event)} up to {_signed(hi or 0, ref)}{end}"
+            window = f"{_a(event)} up to {signed_days(hi or 0, ref)}{end}"
         elif hi is None:
             until = " until the last dose" if end else ""
-            window = f"{_a(event)} from {_signed(lo, ref)}{until}"
+            window = f"{_a(event)} from {signed_days(lo, ref)}{until}"
         else:
-            window = f"{_a(event)} from {_signed(lo, ref)} to {_signed(hi, ref)}"
+            window = f"{_a(event)} from {signed_days(lo, ref)} to {signed_days(hi, ref)}"
         when += f"; accepts {window}"
     sentences = [f"{subject} {when}"]
     if rule.lead:
@@ -342,7 +343,7 @@ def describe_rule(rule: RuleSpec) -> str:
     if rule.stop_offset_from_end is not None:
         conditions.append(
             "Stops once the next due date is after "
-            + _signed(rule.stop_offset_from_end, "the last dose")
+            + signed_days(rule.stop_offset_from_end, "the last dose")
         )
     if rule.not_applicable_if_end_before_window:
         conditions.append("Not needed if the course ends before the window opens")
