@@ -27,3 +27,13 @@ def carol(db):
 def mallory(db):
     """Someone with a login but no role in this clinic."""
     return factories.UserFactory(username="mallory")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rule_cache():
+    """Each test starts from the rule rows in its own database, not a cached rule set."""
+    from tracker.rulesets import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()

@@ -135,7 +135,9 @@ def test_refresh_prints_a_one_line_summary_when_not_in_a_terminal(course):
 def test_changing_a_rule_re_evaluates_the_courses_of_its_profile(course):
     refresh_courses(today=dt.date(2026, 10, 10))
     assert item(course, "US-R1").status == "due_soon"
-    MonitoringRule.objects.filter(code="US-R1", profile="US").update(lead=0, grace=0)
+    rule = MonitoringRule.objects.get(code="US-R1", profile="US")
+    rule.lead, rule.grace = 0, 0
+    rule.save()
     rules_changed(profiles=["US"], today=dt.date(2026, 10, 10))
     assert item(course, "US-R1").status == "upcoming"
 
