@@ -147,3 +147,10 @@ def test_known_item_codes_cover_sub_items_and_repeats_but_not_bare_lab_codes():
     codes = default_rules().known_item_codes()
     assert {"US-B5:triglycerides", "UK-L2:alt", "X-L2:ck", "US-B1"} <= codes
     assert "US-B5" not in codes
+
+
+def test_every_known_check_code_has_its_check():
+    from tracker.engine.dispensing import CHECKS
+    from tracker.engine.rules import CHECK_CODES
+
+    assert set(CHECKS) == CHECK_CODES

@@ -443,3 +443,13 @@ def test_a_mismatch_names_scenario_date_rule_expected_and_actual():
     assert "US-B1" in message
     assert "expected status overdue" in message
     assert "got satisfied" in message
+
+
+def test_no_flags_looks_at_the_dose_flags_only():
+    # no dose recorded: the missing-fact flag dose_missing is raised, not a dose flag
+    data = _with(
+        course={"start": "2026-03-02", "weight_kg": 60},
+        checks=[{"as_of": "2026-03-05", "no_flags": True}],
+    )
+    data["patient"]["category"] = "cannot_get_pregnant"
+    assert evaluate_scenario(data, default_rules(), evaluate) == []

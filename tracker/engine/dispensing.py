@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from tracker.engine.context import CourseContext
@@ -83,135 +83,142 @@ def _locked_out(
 # --- violations ------------------------------------------------------------------------------
 
 
-def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
-    c = ctx.course
-    dispenses = ctx.upto(c.dispenses)
-    prescriptions = ctx.upto(c.prescriptions)
-    first = dispenses[0] if dispenses else None
-    out: list[Violation] = []
+def _tests_within(ctx: CourseContext, on: date, window: int | None) -> list[PregnancyTest]:
+    """Negative tests dated within [on - window, on]."""
+    return [t for t in ctx.negative_tests() if on - days(window or 0) <= t.date <= on]
 
-    chk = _check(ctx, "US-RX-WINDOW")
-    setting_chk = _check(ctx, "US-RX-FIRST-SETTING")
-    for d in dispenses:
-        is_first = d is first
-        near = (
-            [
-                t
-                for t in ctx.negative_tests()
-                if d.date - days((chk or setting_chk).window_days or 0) <= t.date <= d.date
-            ]
-            if (chk or setting_chk)
-            else []
+
+def _first_dispense(ctx: CourseContext) -> Dispense | None:
+    dispenses = ctx.upto(ctx.course.dispenses)
+    return dispenses[0] if dispenses else None
+
+
+def _us_window(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    first = _first_dispense(ctx)
+    for d in ctx.upto(ctx.course.dispenses):
+        if not _in_force(ctx, chk, d.date):
+            continue
+        near = _tests_within(ctx, d.date, chk.window_days)
+        if d is first:
+            ok = any(t.setting in chk.first_dispense_settings for t in near)
+        else:
+            ok = any(ctx.test_qualifies(t) for t in near)
+        if not ok:
+            yield Violation(
+                chk.code,
+                d.date,
+                d.id,
+                f"Dispense of {d.date} has no qualifying negative pregnancy test dated "
+                f"{d.date - days(chk.window_days or 0)} to {d.date}"
+                + (" (clinic or lab for the first dispense)." if d is first else "."),
+            )
+
+
+def _us_first_setting(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    first = _first_dispense(ctx)
+    if first is None or not _in_force(ctx, chk, first.date):
+        return
+    near = _tests_within(ctx, first.date, chk.window_days)
+    if near and not any(t.setting in chk.first_dispense_settings for t in near):
+        settings = ", ".join(sorted({str(t.setting) for t in near}))
+        yield Violation(
+            chk.code,
+            first.date,
+            first.id,
+            f"First dispense of {first.date} rests only on {settings} tests; the first "
+            "dispense needs a clinic or lab test.",
         )
-        if chk and _in_force(ctx, chk, d.date):
-            if is_first:
-                ok = any(t.setting in chk.first_dispense_settings for t in near)
-            else:
-                ok = any(ctx.test_qualifies(t) for t in near)
-            if not ok:
-                out.append(
-                    Violation(
-                        chk.code,
-                        d.date,
-                        d.id,
-                        f"Dispense of {d.date} has no qualifying negative pregnancy test dated "
-                        f"{d.date - days(chk.window_days or 0)} to {d.date}"
-                        + (" (clinic or lab for the first dispense)." if is_first else "."),
-                    )
+
+
+def _us_lockout(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    first = _first_dispense(ctx)
+    if first is None or not _in_force(ctx, chk, first.date):
+        return
+    supporting = [
+        t
+        for t in _tests_within(ctx, first.date, chk.window_days)
+        if t.setting in chk.first_dispense_settings
+    ]
+    if _locked_out(ctx, chk, supporting):
+        yield Violation(
+            chk.code,
+            first.date,
+            first.id,
+            f"First dispense of {first.date} rests only on locked-out tests: a confirmation "
+            f"test must be at least {chk.min_gap_days} days after the screening test or after "
+            "a confirmation test whose window passed without a dispense.",
+        )
+
+
+def _supply(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    if chk.max_supply_days is None:
+        return
+    c = ctx.course
+    for kind, events in (
+        ("Prescription", ctx.upto(c.prescriptions)),
+        ("Dispense", ctx.upto(c.dispenses)),
+    ):
+        for e in events:
+            if _in_force(ctx, chk, e.date) and e.supply_days > chk.max_supply_days:
+                yield Violation(
+                    chk.code,
+                    e.date,
+                    e.id,
+                    f"{kind} of {e.date} supplies {e.supply_days} days; at most "
+                    f"{chk.max_supply_days}.",
                 )
-        if (
-            is_first
-            and setting_chk
-            and _in_force(ctx, setting_chk, d.date)
-            and near
-            and not any(t.setting in setting_chk.first_dispense_settings for t in near)
-        ):
-            settings = ", ".join(sorted({str(t.setting) for t in near}))
-            out.append(
-                Violation(
-                    setting_chk.code,
-                    d.date,
-                    d.id,
-                    f"First dispense of {d.date} rests only on {settings} tests; the first "
-                    f"dispense needs a clinic or lab test.",
-                )
+
+
+def _uk_test_window(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    for p in ctx.upto(ctx.course.prescriptions):
+        if not _in_force(ctx, chk, p.date):
+            continue
+        if not any(ctx.test_qualifies(t) for t in _tests_within(ctx, p.date, chk.window_days)):
+            yield Violation(
+                chk.code,
+                p.date,
+                p.id,
+                f"Prescription of {p.date} has no qualifying negative pregnancy test dated "
+                f"{p.date - days(chk.window_days or 0)} to {p.date}.",
             )
 
-    lock = _check(ctx, "US-RX-LOCKOUT")
-    if lock and first is not None and _in_force(ctx, lock, first.date):
-        supporting = [
-            t
-            for t in _lockout_tests(ctx, lock)
-            if first.date - days(lock.window_days or 0) <= t.date <= first.date
-        ]
-        if _locked_out(ctx, lock, supporting):
-            out.append(
-                Violation(
-                    lock.code,
-                    first.date,
-                    first.id,
-                    f"First dispense of {first.date} rests only on locked-out tests: a "
-                    f"confirmation test must be at least {lock.min_gap_days} days after the "
-                    "screening test or after a confirmation test whose window passed without a "
-                    "dispense.",
-                )
+
+def _uk_dispense(ctx: CourseContext, chk: DispensingCheckSpec) -> Iterator[Violation]:
+    prescriptions = ctx.upto(ctx.course.prescriptions)
+    for d in ctx.upto(ctx.course.dispenses):
+        if not _in_force(ctx, chk, d.date):
+            continue
+        rx = [p for p in prescriptions if p.date <= d.date]
+        if not rx:
+            yield Violation(chk.code, d.date, d.id, f"Dispense of {d.date} has no prescription.")
+        elif d.date > rx[-1].date + days(chk.window_days or 0):
+            last = rx[-1].date + days(chk.window_days or 0)
+            yield Violation(
+                chk.code,
+                d.date,
+                d.id,
+                f"Dispense of {d.date} is after the last day ({last}) for its prescription of "
+                f"{rx[-1].date}.",
             )
 
-    supply = _check(ctx, "RX-SUPPLY")
-    if supply and supply.max_supply_days is not None:
-        for kind, events in (("Prescription", prescriptions), ("Dispense", dispenses)):
-            for e in events:
-                if _in_force(ctx, supply, e.date) and e.supply_days > supply.max_supply_days:
-                    out.append(
-                        Violation(
-                            supply.code,
-                            e.date,
-                            e.id,
-                            f"{kind} of {e.date} supplies {e.supply_days} days; at most "
-                            f"{supply.max_supply_days}.",
-                        )
-                    )
 
-    window = _check(ctx, "UK-RX-TEST-WINDOW")
-    if window:
-        w = window.window_days or 0
-        for p in prescriptions:
-            if not _in_force(ctx, window, p.date):
-                continue
-            if not any(p.date - days(w) <= t.date <= p.date for t in ctx.qualifying_tests()):
-                out.append(
-                    Violation(
-                        window.code,
-                        p.date,
-                        p.id,
-                        f"Prescription of {p.date} has no qualifying negative pregnancy test dated "
-                        f"{p.date - days(w)} to {p.date}.",
-                    )
-                )
+# One function per check code (rules.CHECK_CODES); its numbers come from the check row.
+CHECKS: dict[str, Callable[[CourseContext, DispensingCheckSpec], Iterator[Violation]]] = {
+    "US-RX-WINDOW": _us_window,
+    "US-RX-FIRST-SETTING": _us_first_setting,
+    "US-RX-LOCKOUT": _us_lockout,
+    "RX-SUPPLY": _supply,
+    "UK-RX-TEST-WINDOW": _uk_test_window,
+    "UK-RX-DISPENSE": _uk_dispense,
+}
 
-    belong = _check(ctx, "UK-RX-DISPENSE")
-    if belong:
-        w = belong.window_days or 0
-        for d in dispenses:
-            if not _in_force(ctx, belong, d.date):
-                continue
-            rx = [p for p in prescriptions if p.date <= d.date]
-            if not rx:
-                out.append(
-                    Violation(
-                        belong.code, d.date, d.id, f"Dispense of {d.date} has no prescription."
-                    )
-                )
-            elif d.date > rx[-1].date + days(w):
-                out.append(
-                    Violation(
-                        belong.code,
-                        d.date,
-                        d.id,
-                        f"Dispense of {d.date} is more than {w} days after its prescription of "
-                        f"{rx[-1].date} (last day {rx[-1].date + days(w)}).",
-                    )
-                )
+
+def evaluate_violations(ctx: CourseContext) -> tuple[Violation, ...]:
+    out = [
+        v
+        for chk in ctx.ruleset.checks_for(str(ctx.course.profile))
+        for v in CHECKS[chk.code](ctx, chk)
+    ]
     return tuple(sorted(out, key=lambda v: (v.date, v.rule, v.event_id)))
 
 
