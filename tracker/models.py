@@ -386,3 +386,25 @@ class WorklistEntry(models.Model):
         if self.acknowledged_at:
             return "acknowledged"
         return "not reviewed"
+
+
+class AccessLog(models.Model):
+    """Who looked at which patient's record, and when. Written for every view of a record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="access_log"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    path = models.CharField(max_length=300)
+    method = models.CharField(max_length=8)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="access_patient_idx"),
+            models.Index(fields=["user", "-at"], name="access_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} viewed {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"

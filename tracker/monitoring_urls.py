@@ -6,6 +6,7 @@ app_name = "tracker"
 
 urlpatterns = [
     path("schedules/", views.schedules, name="schedules"),
+    path("access-log/", views.access_log, name="access_log"),
     path("worklist.csv", views.worklist_csv, name="worklist_csv"),
     path("courses/<int:course_id>/review/<str:key>/", views.review, name="review"),
     path(

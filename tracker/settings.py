@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tracker.middleware.AccessLogMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"

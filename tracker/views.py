@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from patients.models import Course
 from tracker import forms, services
 from tracker.filters import WorklistFilter
+from tracker.models import AccessLog
 from tracker.selectors import review_context, schedule_rows, worklist_entries
 
 WORKLIST_PAGE_SIZE = 50
@@ -215,3 +216,20 @@ def outreach(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
             course=course, key=key, method=data["method"], note=data["note"], by=request.user
         ),
     )
+
+
+@permission_required("tracker.view_accesslog", raise_exception=True)
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Clinic admins read who viewed which patient's record, per patient or per user."""
+    entries = AccessLog.objects.select_related("user", "patient")
+    mrn = request.GET.get("mrn", "").strip()
+    username = request.GET.get("user", "").strip()
+    if mrn:
+        entries = entries.filter(patient__mrn__iexact=mrn)
+    if username:
+        entries = entries.filter(user__username__iexact=username)
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "mrn": mrn, "username": username, "query": query.urlencode()}
+    return render(request, "tracker/access_log.html", context)
