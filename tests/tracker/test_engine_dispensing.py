@@ -250,3 +250,19 @@ def test_planned_dates_are_not_computed_once_the_course_has_started():
 
 def test_the_default_rule_set_is_shared():
     assert default_rules() is default_rules()
+
+
+def test_last_dispense_day_is_6_days_after_the_current_us_test():
+    events = [*US_CGP_BASELINE, *STARTED, neg("2026-03-28", "lab")]
+    assert run("2026-03-30", events).derived.last_dispense_day == d("2026-04-03")
+
+
+def test_last_dispense_day_before_the_first_dispense_counts_clinic_and_lab_tests_only():
+    events = [*US_CGP_BASELINE, neg("2026-03-02", "home")]
+    evaluation = run("2026-03-02", events, planned=True, home=True)
+    assert evaluation.derived.last_dispense_day == d("2026-03-07")
+
+
+def test_last_dispense_day_in_the_uk_is_6_days_after_the_latest_prescription():
+    evaluation = run("2026-02-28", UK_CGP_BASELINE, profile="UK", planned=True)
+    assert evaluation.derived.last_dispense_day == d("2026-03-05")
