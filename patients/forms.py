@@ -330,7 +330,7 @@ class LabResultForm(RecordForm):
     )
     value = forms.DecimalField(max_digits=9, decimal_places=3)
     unit = forms.ChoiceField(
-        choices=[(u, u) for u in UNITS],
+        choices=[("", "Choose a unit"), *((u, u) for u in UNITS)],
         help_text="Lipids in mg/dL or mmol/L; ALT, AST, GGT and CK in U/L.",
     )
     uln = forms.DecimalField(
@@ -458,11 +458,14 @@ class VisitForm(forms.Form):
     inflammatory_lesions = forms.IntegerField(label="Inflammatory lesions", required=False)
     comedones = forms.IntegerField(required=False)
     side_effects = forms.MultipleChoiceField(
-        choices=SIDE_EFFECTS, widget=forms.CheckboxSelectMultiple, required=False
+        label="Reported at this visit",
+        choices=SIDE_EFFECTS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     se_other = forms.CharField(label="Other side effects", max_length=300, required=False)
     counselling = forms.MultipleChoiceField(
-        label="Counselling given",
+        label="Given at this visit",
         choices=COUNSELLING,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -477,26 +480,26 @@ class VisitForm(forms.Form):
         help_text="Only when the dose changes.",
     )
     pregnancy_test_result = forms.ChoiceField(
-        label="Pregnancy test result",
-        choices=[("", "No test at this visit"), *TestResult.choices],
+        label="Result",
+        choices=[("", "Not done"), *TestResult.choices],
         required=False,
     )
     pregnancy_test_setting = forms.ChoiceField(
-        label="Test setting", choices=[("", "—"), *TestSetting.choices], required=False
+        label="Setting", choices=[("", "—"), *TestSetting.choices], required=False
     )
     pregnancy_test_specimen = forms.ChoiceField(
         label="Specimen type", choices=SpecimenType.choices, initial=SpecimenType.URINE
     )
     contraception_methods = forms.MultipleChoiceField(
-        label="Contraception attested today",
+        label="Methods the patient uses now",
         choices=ContraceptionMethod.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=CONTRACEPTION_HELP,
     )
     mood_instrument = forms.ChoiceField(
-        label="Mood screen instrument",
-        choices=[("", "No screen at this visit"), *Instrument.choices],
+        label="Instrument",
+        choices=[("", "Not done"), *Instrument.choices],
         required=False,
     )
     mood_total = forms.IntegerField(label="Total score", required=False)
@@ -519,6 +522,19 @@ class VisitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = clinicians()
         self.fields["pregnancy_test_specimen"].required = False
+
+    def clean(self):
+        data = super().clean()
+        # A part is recorded when any of its fields is filled: name what is missing plainly.
+        result, setting = data.get("pregnancy_test_result"), data.get("pregnancy_test_setting")
+        if setting and not result:
+            self.add_error("pregnancy_test_result", "Choose the result of the test.")
+        if result and not setting:
+            self.add_error("pregnancy_test_setting", "Choose where the test was done.")
+        scores = (data.get("mood_total"), data.get("mood_item9"))
+        if not data.get("mood_instrument") and any(v is not None for v in scores):
+            self.add_error("mood_instrument", "Choose the instrument of the mood screen.")
+        return data
 
     def error_aliases(self, error: ValidationError) -> dict[str, str]:
         """``pregnancy_test-setting`` → ``pregnancy_test_setting`` and the aliases above."""

@@ -257,7 +257,15 @@ def _timeline(course: Course) -> list[dict]:
         records += model.objects.filter(course=course).select_related(
             "created_by", "error_marked_by"
         )
-    records.sort(key=lambda r: (r.date, r.created_at, r.pk), reverse=True)
+    # Newest first; the records made at a visit follow the visit's own row.
+    visit_times = {r.pk: r.created_at for r in records if isinstance(r, Visit)}
+
+    def order(record):
+        is_visit = isinstance(record, Visit)
+        anchor = record.created_at if is_visit else visit_times.get(record.visit_id)
+        return (record.date, anchor or record.created_at, is_visit, record.created_at)
+
+    records.sort(key=order, reverse=True)
     return [
         {
             "record": record,
@@ -532,7 +540,7 @@ def _history_rows(patient: Patient) -> list[tuple]:
     rows = []
     for model, queryset in sources:
         previous = {}
-        for version in queryset.select_related("history_user").order_by(
+        for version in queryset.select_related("history_user", "created_by").order_by(
             "history_date", "history_id"
         ):
             rows.append((version, previous.get(version.id), model))
@@ -573,9 +581,13 @@ def _history_entry(version, previous, model, users: dict) -> dict:
                     "new": _display_value(model, change.field, change.new, users),
                 }
             )
+    who = version.history_user
+    if who is None and version.history_type == "+":
+        # Written outside a web request (import, command): the creator the service recorded.
+        who = version.created_by
     return {
         "when": version.history_date,
-        "who": version.history_user,
+        "who": who,
         "action": version.get_history_type_display(),
         "model": str(model._meta.verbose_name).capitalize(),
         "record": str(instance),

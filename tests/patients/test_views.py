@@ -804,3 +804,21 @@ def test_history_is_newest_first(client, alice, patient):
     response = login(client, alice).get(reverse("patients:history", args=[patient.pk]))
     actions = [e["action"] for e in response.context["entries"]]
     assert actions == ["Changed", "Created"]
+
+
+def test_visit_mood_score_without_instrument_asks_for_the_instrument(client, alice, course):
+    response = login(client, alice).post(
+        visit_url(course), {"date": TODAY, "clinician": alice.pk, "mood_total": "5"}
+    )
+    assert response.context["form"].errors["mood_instrument"] == [
+        "Choose the instrument of the mood screen."
+    ]
+    assert not Visit.objects.exists()
+
+
+def test_history_names_the_recorded_creator_of_a_record_made_outside_a_request(
+    client, alice, course
+):
+    services.weight_record(course=course, date=YESTERDAY, kg="60.5", by=alice)
+    response = login(client, alice).get(reverse("patients:history", args=[course.patient_id]))
+    assert response.context["entries"][0]["who"] == alice
