@@ -96,8 +96,7 @@ def dose_summary(ctx: CourseContext) -> DoseSummary:
     current_mg = doses.on(ctx.today)
     daily_mg_per_kg = current_mg / current_kg if current_mg is not None and current_kg else None
 
-    summary = DoseSummary(total_out, daily_out, start_out, daily_mg_per_kg, None, frozenset())
-    cumulative = summary.by_method(c.cumulative_method)
+    cumulative = start_out if c.cumulative_method == CumulativeMethod.START_WEIGHT else daily_out
     if cumulative is not None:
         if cumulative >= s.target_band_mg_per_kg - EPSILON:
             flags.add(Flag.TARGET_BAND_REACHED)
