@@ -73,7 +73,8 @@ def notes_field(label: str = "Notes", required: bool = False) -> forms.CharField
 
 
 def model_label(model, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+    label = str(model._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]
 
 
 def model_help(model, name: str) -> str:
@@ -441,7 +442,7 @@ class EnteredInErrorForm(forms.Form):
 
 def _boolean_choices(prefix: str, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     return [
-        (f.name, str(f.verbose_name).capitalize())
+        (f.name, str(f.verbose_name)[:1].upper() + str(f.verbose_name)[1:])
         for f in Visit._meta.fields
         if f.name.startswith(prefix) and f.name not in exclude
     ]

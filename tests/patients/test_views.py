@@ -822,3 +822,9 @@ def test_history_names_the_recorded_creator_of_a_record_made_outside_a_request(
     services.weight_record(course=course, date=YESTERDAY, kg="60.5", by=alice)
     response = login(client, alice).get(reverse("patients:history", args=[course.patient_id]))
     assert response.context["entries"][0]["who"] == alice
+
+
+def test_staff_get_a_direct_lab_result_button(client, bob, course):
+    response = login(client, bob).get(detail_url(course.patient))
+    assert b"Enter lab result" in response.content
+    assert add_url(course, "lab-result").encode() in response.content
