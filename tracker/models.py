@@ -48,6 +48,20 @@ class CourseMonitoring(models.Model):
         return f"Monitoring of {self.course}"
 
 
+EVENT_KIND_LABELS = {
+    "consent": "Consent",
+    "risk_acknowledgement": "Risk acknowledgement",
+    "second_prescriber": "Second prescriber",
+    "rems_confirmation": "Programme confirmation",
+    "contraception_start": "Contraception start",
+    "contraception_attestation": "Attestation",
+    "pregnancy_test": "Pregnancy test",
+    "lab": "Lab result",
+    "mood_screen": "Mood screen",
+    "sexual_function": "Sexual function review",
+}
+
+
 class MonitoringItem(models.Model):
     """Stored status of one monitoring item (rule, or rule and analyte) of a course."""
 
@@ -77,6 +91,15 @@ class MonitoringItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.status}"
+
+    @property
+    def satisfied_label(self) -> str:
+        return EVENT_KIND_LABELS.get(self.satisfied_kind, self.satisfied_kind.replace("_", " "))
+
+    @property
+    def title(self) -> str:
+        """The item's name, capitalised, with its analyte."""
+        return self.name[:1].upper() + self.name[1:]
 
 
 class MonitoringAlert(models.Model):

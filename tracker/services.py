@@ -353,7 +353,9 @@ def _worklist_values(
             **common,
             "kind": "item",
             "item_kind": rule_kinds.get(item["rule_code"], "other"),
-            "title": item["name"] + (f" ({item['analyte']})" if item["analyte"] else ""),
+            "title": item["name"][:1].upper()
+            + item["name"][1:]
+            + (f" ({item['analyte']})" if item["analyte"] else ""),
             "detail": item["explanation"],
             "status": item["status"],
             "level": "",
