@@ -1,0 +1,656 @@
+"""Course charts drawn on the server as SVG: triglycerides, ALT as a multiple of the ULN, and the
+cumulative dose with its target band and projection.
+
+The builders are pure functions of the course's facts and the rule set (no database, no clock);
+``course_charts`` loads both once. Every text is escaped. Colours are presentation attributes
+(allowed by the Content Security Policy) and never the only cue: bands are labelled, threshold
+lines have their own dash patterns, and each chart comes with a data table for screen readers.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from patients.models import Course
+from tracker.engine import RuleSet, evaluate
+from tracker.engine.facts import CourseFacts, CumulativeMethod
+from tracker.engine.rules import Comparison
+from tracker.monitoring import course_facts
+from tracker.rulesets import current_ruleset
+
+# Geometry of every chart, in SVG user units (the SVG scales to its container).
+WIDTH, HEIGHT = 760, 300
+LEFT, RIGHT, TOP, BOTTOM = 64, 188, 18, 50
+
+INK = "#212529"
+MUTED = "#495057"
+GRID = "#dee2e6"
+LINE = "#0a3d62"
+BAND_FILL = {"info": "#fff3cd", "high": "#ffe0c2", "critical": "#f5c2c7"}
+BAND_EDGE = {"info": "#997404", "high": "#a04b00", "critical": "#842029"}
+BAND_DASH = {"info": "2 3", "high": "7 4", "critical": ""}
+LEVEL_WORDS = {"info": "Info", "high": "High", "critical": "Critical"}
+COMPARISON_SIGN = {
+    Comparison.GTE: "≥",
+    Comparison.GT: ">",
+    Comparison.LT: "<",
+    Comparison.ULN_GT: ">",
+}
+TARGET_FILL = "#d1e7dd"
+TARGET_EDGE = "#0f5132"
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _n(x: float) -> str:
+    """A coordinate, short."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above ``value``."""
+    if value <= 0:
+        return 1.0
+    exp = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * exp >= value:
+            return step * exp
+    return 10 * exp
+
+
+def _ticks(top: float, count: int = 5) -> list[float]:
+    raw = top / count
+    exp = 10 ** math.floor(math.log10(raw))
+    step = next(s * exp for s in (1, 2, 2.5, 5, 10) if s * exp >= raw)
+    n = int(top / step + 1e-9)
+    return [i * step for i in range(n + 1)]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Maps dates and values to SVG coordinates."""
+
+    x0: date
+    x1: date
+    y_top: float
+
+    @property
+    def plot_w(self) -> float:
+        return WIDTH - LEFT - RIGHT
+
+    @property
+    def plot_h(self) -> float:
+        return HEIGHT - TOP - BOTTOM
+
+    def x(self, day: date) -> float:
+        span = max((self.x1 - self.x0).days, 1)
+        return LEFT + self.plot_w * (day - self.x0).days / span
+
+    def y(self, value: float) -> float:
+        value = min(max(value, 0.0), self.y_top)
+        return TOP + self.plot_h * (1 - value / self.y_top)
+
+
+def _month_ticks(x0: date, x1: date) -> list[date]:
+    months = (x1.year - x0.year) * 12 + x1.month - x0.month + 1
+    every = 1 if months <= 10 else 2 if months <= 20 else 3
+    ticks = []
+    y, m = x0.year, x0.month
+    while True:
+        day = date(y, m, 1)
+        if day > x1:
+            break
+        if day >= x0 and (m - 1) % every == 0:
+            ticks.append(day)
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+    if len(ticks) < 2:  # a short span: weekly ticks
+        first = x0 + timedelta(days=(7 - x0.weekday()) % 7)
+        ticks = [first + timedelta(days=7 * i) for i in range((x1 - first).days // 7 + 1)]
+    return ticks
+
+
+def _date_label(day: date) -> str:
+    return f"{day:%b %Y}" if day.day == 1 else f"{day.day} {day:%b}"
+
+
+def _axes(frame: Frame, y_unit: str, y_format=_fmt) -> list[str]:
+    parts = [f'<g class="chart-axes" font-size="11" fill="{MUTED}">']
+    for value in _ticks(frame.y_top):
+        y = _n(frame.y(value))
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="{GRID}" '
+            f'stroke-width="1"/>'
+            f'<text x="{LEFT - 6}" y="{y}" text-anchor="end" dominant-baseline="middle">'
+            f"{escape(y_format(value))}</text>"
+        )
+    bottom = HEIGHT - BOTTOM
+    for day in _month_ticks(frame.x0, frame.x1):
+        x = _n(frame.x(day))
+        parts.append(
+            f'<line x1="{x}" x2="{x}" y1="{bottom}" y2="{bottom + 5}" stroke="{MUTED}"/>'
+            f'<text x="{x}" y="{bottom + 18}" text-anchor="middle">{escape(_date_label(day))}'
+            "</text>"
+        )
+    parts.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="{INK}"/>'
+        f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}" stroke="{INK}"/>'
+        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2:.0f}" y="{HEIGHT - 8}" '
+        f'text-anchor="middle" fill="{INK}">Date</text>'
+        f'<text x="14" y="{TOP + (HEIGHT - TOP - BOTTOM) / 2:.0f}" text-anchor="middle" '
+        f'fill="{INK}" transform="rotate(-90 14 {TOP + (HEIGHT - TOP - BOTTOM) / 2:.0f})">'
+        f"{escape(y_unit)}</text>"
+    )
+    parts.append("</g>")
+    return parts
+
+
+def _ended(facts: CourseFacts, today: date) -> date | None:
+    """E once it counts (E <= T)."""
+    return facts.end if facts.end is not None and facts.end <= today else None
+
+
+def _course_markers(frame: Frame, start: date | None, end: date | None) -> list[str]:
+    parts = []
+    for day, label in ((start, "Start"), (end, "Last dose")):
+        if day is None or not frame.x0 <= day <= frame.x1:
+            continue
+        x = _n(frame.x(day))
+        parts.append(
+            f'<line x1="{x}" x2="{x}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{MUTED}" '
+            f'stroke-width="1" stroke-dasharray="1 3"/>'
+            f'<text x="{x}" y="{TOP - 5}" text-anchor="middle" font-size="10" fill="{MUTED}">'
+            f"{escape(label)}</text>"
+        )
+    return parts
+
+
+def _band_parts(frame: Frame, bands: Sequence[Band]) -> list[str]:
+    """Shaded bands from each threshold up to the next, with the line and label at the
+    threshold (labels in the right margin, nudged apart when thresholds are close)."""
+    parts: list[str] = []
+    ordered = sorted(bands, key=lambda b: b.value)
+    label_ys: list[float] = []
+    for i, band in enumerate(ordered):
+        if band.value >= frame.y_top:
+            continue
+        upper = ordered[i + 1].value if i + 1 < len(ordered) else frame.y_top
+        y_lo, y_hi = frame.y(band.value), frame.y(min(upper, frame.y_top))
+        parts.append(
+            f'<rect class="chart-band chart-band-{escape(band.level)}" x="{LEFT}" '
+            f'y="{_n(y_hi)}" width="{_n(frame.plot_w)}" height="{_n(y_lo - y_hi)}" '
+            f'fill="{BAND_FILL.get(band.level, "#eee")}" fill-opacity="0.75"/>'
+        )
+    for band in ordered:
+        if band.value >= frame.y_top:
+            continue
+        y = frame.y(band.value)
+        dash = BAND_DASH.get(band.level, "")
+        edge = BAND_EDGE.get(band.level, INK)
+        parts.append(
+            f'<line class="chart-threshold" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" '
+            f'y2="{_n(y)}" stroke="{edge}" stroke-width="1.5"'
+            + (f' stroke-dasharray="{dash}"' if dash else "")
+            + "/>"
+        )
+        label_y = y
+        while any(abs(label_y - other) < 13 for other in label_ys):
+            label_y -= 13
+        label_ys.append(label_y)
+        parts.append(
+            f'<text class="chart-band-label" x="{WIDTH - RIGHT + 8}" y="{_n(label_y)}" '
+            f'dominant-baseline="middle" font-size="11" fill="{edge}">'
+            f'<tspan font-weight="700">{escape(band.level_words)}</tspan> '
+            f"{escape(band.text)}</text>"
+        )
+    return parts
+
+
+def _svg(uid: str, title: str, desc: str, body: Iterable[str]) -> SafeString:
+    head = (
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" '
+        f'aria-labelledby="{uid}-title {uid}-desc" font-size="12">'
+        f'<title id="{uid}-title">{escape(title)}</title>'
+        f'<desc id="{uid}-desc">{escape(desc)}</desc>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
+    )
+    return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - every text is escaped
+
+
+# --- bands from the rule set -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Band:
+    value: float
+    level: str
+    text: str
+
+    @property
+    def level_words(self) -> str:
+        return LEVEL_WORDS.get(self.level, self.level.capitalize())
+
+
+def lab_bands(ruleset: RuleSet, analyte: str, unit: str) -> list[Band]:
+    """The active lab thresholds of ``analyte`` from the rule set, lowest first."""
+    bands = []
+    for t in ruleset.thresholds:
+        if not t.active or str(t.source) != "lab" or t.analyte != analyte:
+            continue
+        if t.comparison == Comparison.LT:
+            continue  # a low limit (HDL) is not drawn as a band from below
+        sign = COMPARISON_SIGN.get(t.comparison, "≥")
+        if t.comparison == Comparison.ULN_GT:
+            text = f"{sign} {_fmt(t.value)}× ULN"
+        else:
+            text = f"{sign} {_fmt(t.value)} {unit}"
+        bands.append(Band(value=float(t.value), level=str(t.level), text=text))
+    return sorted(bands, key=lambda b: b.value)
+
+
+def _level_of(value: float, bands: Sequence[Band], strict: bool) -> str:
+    level = "normal"
+    for band in bands:
+        if value > band.value or (not strict and value >= band.value):
+            level = band.level
+    return level
+
+
+# --- lab charts ------------------------------------------------------------------------------
+
+
+def _lab_domain(points: Sequence[date], facts: CourseFacts, today: date) -> tuple[date, date]:
+    days = list(points)
+    if facts.start is not None:
+        days.append(facts.start)
+    lo, hi = min(days), max(days)
+    hi = max(hi, min(today, hi + timedelta(days=30)))
+    pad = max(7, (hi - lo).days // 20)
+    return lo - timedelta(days=pad), hi + timedelta(days=pad)
+
+
+def _point_parts(frame: Frame, points: Sequence[dict], label: bool) -> list[str]:
+    parts = []
+    if len(points) > 1:
+        coords = " ".join(f"{_n(frame.x(p['date']))},{_n(frame.y(p['y']))}" for p in points)
+        parts.append(
+            f'<polyline class="chart-series" points="{coords}" fill="none" stroke="{LINE}" '
+            f'stroke-width="2"/>'
+        )
+    for p in points:
+        x, y = _n(frame.x(p["date"])), _n(frame.y(p["y"]))
+        hollow = p.get("hollow", False)
+        parts.append(
+            f'<circle class="chart-point" cx="{x}" cy="{y}" r="4.5" '
+            f'fill="{"#ffffff" if hollow else LINE}" stroke="{LINE}" stroke-width="2">'
+            f"<title>{escape(p['tooltip'])}</title></circle>"
+        )
+        if label:
+            parts.append(
+                f'<text class="chart-value" x="{x}" y="{_n(frame.y(p["y"]) - 9)}" '
+                f'text-anchor="middle" font-size="10.5" font-weight="600" fill="{INK}">'
+                f"{escape(p['label'])}</text>"
+            )
+    return parts
+
+
+def _empty(uid: str, title: str, text: str) -> dict:
+    return {"id": uid, "title": title, "empty": True, "empty_text": text, "svg": "", "rows": []}
+
+
+def triglycerides_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -> dict:
+    """Triglycerides (canonical mg/dL) over time with the rule set's thresholds as bands."""
+    title = "Triglycerides over time"
+    results = sorted(
+        (r for r in facts.lab_results if r.analyte == "triglycerides" and r.date <= today),
+        key=lambda r: (r.date, r.id),
+    )
+    if not results:
+        return _empty(uid, title, "No triglyceride results recorded for this course.")
+    unit = "mg/dL"
+    bands = lab_bands(ruleset, "triglycerides", unit)
+    values = [r.canonical_value for r in results]
+    top = _nice_max(max([*values, *(b.value for b in bands)]) * 1.1)
+    frame = Frame(*_lab_domain([r.date for r in results], facts, today), y_top=top)
+    rows, points = [], []
+    for r in results:
+        level = _level_of(r.canonical_value, bands, strict=False)
+        reported = f"{_fmt(r.value, 2)} {r.unit}"
+        shown = f"{_fmt(r.canonical_value, 0)} {unit}"
+        rows.append(
+            {
+                "date": r.date,
+                "value": shown,
+                "reported": reported if r.unit != unit else "",
+                "level": LEVEL_WORDS.get(level, "Below thresholds"),
+            }
+        )
+        points.append(
+            {
+                "date": r.date,
+                "y": r.canonical_value,
+                "label": _fmt(r.canonical_value, 0),
+                "tooltip": f"{r.date:%-d %b %Y}: {shown}"
+                + (f" (reported {reported})" if r.unit != unit else ""),
+            }
+        )
+    latest = results[-1]
+    desc = (
+        f"{len(results)} triglyceride result{'s' if len(results) != 1 else ''} from "
+        f"{results[0].date:%-d %b %Y} to {latest.date:%-d %b %Y}; latest "
+        f"{_fmt(latest.canonical_value, 0)} {unit}; highest {_fmt(max(values), 0)} {unit}. "
+        "Bands: " + "; ".join(f"{b.level_words} {b.text}" for b in bands) + "."
+    )
+    body = [
+        *_band_parts(frame, bands),
+        *_axes(frame, f"Triglycerides ({unit})"),
+        *_course_markers(frame, facts.start, _ended(facts, today)),
+        *_point_parts(frame, points, label=len(points) <= 16),
+    ]
+    return {
+        "id": uid,
+        "title": title,
+        "empty": False,
+        "svg": _svg(uid, title, desc, body),
+        "desc": desc,
+        "columns": ["Date", f"Triglycerides ({unit})", "As reported", "Band"],
+        "rows": [[row["date"], row["value"], row["reported"], row["level"]] for row in rows],
+        "note": "Values in mg/dL (mmol/L × 88.57). Bands come from the clinic's alert thresholds.",
+    }
+
+
+def alt_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -> dict:
+    """ALT as a multiple of each result's upper limit of normal (or the rule set's default)."""
+    title = "ALT as a multiple of the upper limit of normal"
+    results = sorted(
+        (r for r in facts.lab_results if r.analyte == "alt" and r.date <= today),
+        key=lambda r: (r.date, r.id),
+    )
+    if not results:
+        return _empty(uid, title, "No ALT results recorded for this course.")
+    default_uln = ruleset.settings.default_uln
+    bands = lab_bands(ruleset, "alt", "U/L")
+    multiples = [r.canonical_value / (r.uln or default_uln) for r in results]
+    top = _nice_max(max([*multiples, *(b.value for b in bands)]) * 1.15)
+    frame = Frame(*_lab_domain([r.date for r in results], facts, today), y_top=top)
+    rows, points = [], []
+    for r, multiple in zip(results, multiples, strict=True):
+        uln = r.uln or default_uln
+        assumed = r.uln is None
+        level = _level_of(multiple, bands, strict=True)
+        uln_text = f"{_fmt(uln)} U/L" + (" (assumed)" if assumed else "")
+        rows.append(
+            [
+                r.date,
+                f"{_fmt(multiple, 2)}× ULN",
+                f"{_fmt(r.canonical_value)} U/L",
+                uln_text,
+                LEVEL_WORDS.get(level, "Within normal"),
+            ]
+        )
+        points.append(
+            {
+                "date": r.date,
+                "y": multiple,
+                "hollow": assumed,
+                "label": f"{_fmt(multiple, 1)}×",
+                "tooltip": f"{r.date:%-d %b %Y}: {_fmt(r.canonical_value)} U/L, "
+                f"ULN {uln_text} = {_fmt(multiple, 2)}× ULN",
+            }
+        )
+    latest = multiples[-1]
+    desc = (
+        f"{len(results)} ALT result{'s' if len(results) != 1 else ''} from "
+        f"{results[0].date:%-d %b %Y} to {results[-1].date:%-d %b %Y}; latest "
+        f"{_fmt(latest, 2)} times the upper limit of normal; highest {_fmt(max(multiples), 2)}. "
+        "Bands: " + "; ".join(f"{b.level_words} {b.text}" for b in bands) + "."
+    )
+    body = [
+        *_band_parts(frame, bands),
+        *_axes(frame, "ALT (× ULN)", y_format=lambda v: f"{_fmt(v)}×"),
+        *_course_markers(frame, facts.start, _ended(facts, today)),
+        *_point_parts(frame, points, label=len(points) <= 16),
+    ]
+    note = "ALT divided by the lab's upper limit of normal."
+    if any(r.uln is None for r in results):
+        note += (
+            f" Hollow markers: the lab gave no ULN, {_fmt(default_uln)} U/L (the clinic's "
+            "default) is assumed."
+        )
+    return {
+        "id": uid,
+        "title": title,
+        "empty": False,
+        "svg": _svg(uid, title, desc, body),
+        "desc": desc,
+        "columns": ["Date", "Multiple of ULN", "ALT", "ULN", "Band"],
+        "rows": rows,
+        "note": note,
+    }
+
+
+# --- cumulative dose -------------------------------------------------------------------------
+
+
+class _Steps:
+    """The value of the latest entry on or before a day (later ids win on the same day)."""
+
+    def __init__(self, entries: list[tuple[date, int, float]]) -> None:
+        entries.sort()
+        self.keys = [(d, i) for d, i, _ in entries]
+        self.values = [v for _, _, v in entries]
+
+    def on(self, day: date) -> float | None:
+        i = bisect_right(self.keys, (day, math.inf))
+        return self.values[i - 1] if i else None
+
+
+def cumulative_series(facts: CourseFacts, today: date) -> list[tuple[date, float]]:
+    """Cumulative mg/kg at the end of each treatment day, by the course's own method.
+
+    Section 6 of the clinical rules: sum over each treatment day (S to min(T, E)) of that day's
+    mg divided by the latest weight on or before that day (the start weight counts as
+    recorded on S; a weight measured on S replaces it); the alternative divides the total mg by
+    the start weight. Only facts dated on or before ``today`` count.
+    """
+    start = facts.start
+    if start is None or facts.start_is_planned or start > today:
+        return []
+    last = min(today, facts.end) if facts.end is not None and facts.end <= today else today
+    doses = _Steps([(d.date, d.id, d.mg_per_day) for d in facts.doses if d.date <= today])
+    entries = [(w.date, 1 + w.id, w.kg) for w in facts.weights if w.date <= today]
+    if facts.weight_kg is not None:
+        entries.append((start, 0, facts.weight_kg))
+    weights = _Steps(entries)
+    series: list[tuple[date, float]] = []
+    total_mg, per_kg = 0.0, 0.0
+    day = start
+    while day <= last:
+        mg = doses.on(day) or 0.0
+        total_mg += mg
+        if facts.cumulative_method == CumulativeMethod.START_WEIGHT:
+            if not facts.weight_kg:
+                return []
+            value = total_mg / facts.weight_kg
+        else:
+            kg = weights.on(day)
+            if not kg:
+                return []
+            per_kg += mg / kg
+            value = per_kg
+        series.append((day, value))
+        day += timedelta(days=1)
+    return series
+
+
+def _thin(series: list[tuple[date, float]], most: int = 240) -> list[tuple[date, float]]:
+    if len(series) <= most:
+        return series
+    step = math.ceil(len(series) / most)
+    kept = series[::step]
+    return kept if kept[-1] == series[-1] else [*kept, series[-1]]
+
+
+def dose_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -> dict:
+    """Cumulative mg/kg over the course, the target band, the course target and the projection
+    to the date the target is reached (from the engine's ``target_reached_on``)."""
+    title = "Cumulative dose (mg/kg)"
+    series = cumulative_series(facts, today)
+    if not series:
+        if facts.start_is_planned or facts.start is None or facts.start > today:
+            text = "The course has not started: no dose taken yet."
+        else:
+            text = "No cumulative dose can be computed: a dose or weight is missing."
+        return _empty(uid, title, text)
+    evaluation = evaluate(facts, ruleset, today)
+    derived = evaluation.derived
+    settings = ruleset.settings
+    target = facts.target_mg_per_kg
+    band_lo, band_hi = settings.target_band_mg_per_kg, settings.upper_limit_mg_per_kg
+    reached_on = derived.target_reached_on
+    current_day, current = series[-1]
+    x1 = current_day
+    if reached_on is not None and reached_on > x1:
+        x1 = reached_on
+    if facts.end is not None and facts.end <= today:
+        x1 = max(x1, facts.end)
+    x1 = max(x1, facts.start + timedelta(days=30))  # type: ignore[operator]
+    pad = max(5, (x1 - facts.start).days // 25)  # type: ignore[operator]
+    frame = Frame(
+        facts.start,  # type: ignore[arg-type]
+        x1 + timedelta(days=pad),
+        y_top=_nice_max(max(current, band_hi, target) * 1.1),
+    )
+    parts: list[str] = []
+    # the target band, shaded and labelled
+    y_lo, y_hi = frame.y(band_lo), frame.y(band_hi)
+    parts.append(
+        f'<rect class="chart-band chart-band-target" x="{LEFT}" y="{_n(y_hi)}" '
+        f'width="{_n(frame.plot_w)}" height="{_n(y_lo - y_hi)}" fill="{TARGET_FILL}" '
+        f'fill-opacity="0.8" stroke="{TARGET_EDGE}" stroke-width="0.75"/>'
+        f'<text x="{WIDTH - RIGHT + 8}" y="{_n((y_lo + y_hi) / 2 + 12)}" font-size="11" '
+        f'fill="{TARGET_EDGE}" dominant-baseline="middle">'
+        f'<tspan font-weight="700">Target band</tspan> {escape(_fmt(band_lo))}–'
+        f"{escape(_fmt(band_hi))} mg/kg</text>"
+    )
+    parts.extend(_axes(frame, "Cumulative dose (mg/kg)"))
+    y_target = frame.y(target)
+    parts.append(
+        f'<line class="chart-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y_target)}" '
+        f'y2="{_n(y_target)}" stroke="{TARGET_EDGE}" stroke-width="2"/>'
+        f'<text x="{WIDTH - RIGHT + 8}" y="{_n(y_target - 4)}" font-size="11" '
+        f'fill="{TARGET_EDGE}" dominant-baseline="middle"><tspan font-weight="700">'
+        f"Course target</tspan> {escape(_fmt(target))} mg/kg</text>"
+    )
+    # the x axis starts at S, so only the last dose is marked
+    parts.extend(_course_markers(frame, None, _ended(facts, today)))
+    thin = _thin(series)
+    coords = " ".join(f"{_n(frame.x(d))},{_n(frame.y(v))}" for d, v in thin)
+    parts.append(
+        f'<polyline class="chart-series" points="{coords}" fill="none" stroke="{LINE}" '
+        f'stroke-width="2.5"/>'
+    )
+    cx, cy = _n(frame.x(current_day)), _n(frame.y(current))
+    parts.append(
+        f'<circle cx="{cx}" cy="{cy}" r="4.5" fill="{LINE}"><title>'
+        f"{escape(f'{current_day:%-d %b %Y}: {_fmt(current)} mg/kg')}</title></circle>"
+        f'<text x="{cx}" y="{_n(frame.y(current) - 10)}" text-anchor="end" font-size="11" '
+        f'font-weight="600" fill="{INK}">{escape(_fmt(current))} mg/kg</text>'
+    )
+    projected = reached_on is not None and reached_on > current_day
+    if projected:
+        px, py = _n(frame.x(reached_on)), _n(frame.y(target))  # type: ignore[arg-type]
+        parts.append(
+            f'<line class="chart-projection" x1="{cx}" y1="{cy}" x2="{px}" y2="{py}" '
+            f'stroke="{LINE}" stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<circle cx="{px}" cy="{py}" r="4.5" fill="#ffffff" stroke="{LINE}" '
+            f'stroke-width="2"/>'
+            f'<text x="{px}" y="{_n(frame.y(target) - 10)}" text-anchor="end" font-size="11" '
+            f'fill="{INK}">projected {escape(f"{reached_on:%-d %b %Y}")}</text>'
+        )
+    elif reached_on is not None:
+        rx = _n(frame.x(reached_on))
+        parts.append(
+            f'<line x1="{rx}" x2="{rx}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{TARGET_EDGE}" '
+            f'stroke-width="1.5" stroke-dasharray="3 2"/>'
+            f'<text x="{rx}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end" font-size="11" '
+            f'fill="{TARGET_EDGE}">target reached {escape(f"{reached_on:%-d %b %Y}")}</text>'
+        )
+    method = (
+        "daily dose ÷ latest weight, summed per day"
+        if facts.cumulative_method == CumulativeMethod.DAILY_WEIGHT
+        else "total mg ÷ start weight"
+    )
+    desc = (
+        f"Cumulative dose {_fmt(current)} mg/kg on {current_day:%-d %b %Y} ({method}); "
+        f"course target {_fmt(target)} mg/kg; target band {_fmt(band_lo)}–{_fmt(band_hi)} mg/kg. "
+        + (
+            f"At the current dose the target is projected to be reached on {reached_on:%-d %b %Y}."
+            if projected
+            else f"Target reached on {reached_on:%-d %b %Y}."
+            if reached_on is not None
+            else "No date for reaching the target can be projected."
+        )
+    )
+    rows = [[d, f"{_fmt(v)} mg/kg", ""] for d, v in series[::30]]
+    if rows[-1][0] != current_day:
+        rows.append([current_day, f"{_fmt(current)} mg/kg", "latest"])
+    else:
+        rows[-1][2] = "latest"
+    if projected:
+        rows.append([reached_on, f"{_fmt(target)} mg/kg", "projected (target reached)"])
+    return {
+        "id": uid,
+        "title": title,
+        "empty": False,
+        "svg": _svg(uid, title, desc, parts),
+        "desc": desc,
+        "columns": ["Date", "Cumulative dose", "Note"],
+        "rows": rows,
+        "note": f"Method: {method}. The dashed line projects the current dose and weight "
+        "forward to the course target.",
+        "current": current,
+        "engine_current": derived.cumulative_mg_per_kg,
+        "target_reached_on": reached_on,
+    }
+
+
+# --- selector --------------------------------------------------------------------------------
+
+
+def build_charts(facts: CourseFacts, ruleset: RuleSet, *, today: date, prefix: str) -> dict:
+    charts = [
+        triglycerides_chart(facts, ruleset, today=today, uid=f"{prefix}-tg"),
+        alt_chart(facts, ruleset, today=today, uid=f"{prefix}-alt"),
+        dose_chart(facts, ruleset, today=today, uid=f"{prefix}-dose"),
+    ]
+    return {"today": today, "charts": charts, "prefix": prefix}
+
+
+def course_charts(course: Course, *, today: date | None = None) -> dict:
+    """Triglycerides, ALT and cumulative-dose charts of a course, for ``_charts.html``.
+
+    Records entered in error are left out (they are not in the course's facts).
+    """
+    today = today or timezone.localdate()
+    charts = build_charts(
+        course_facts(course), current_ruleset(), today=today, prefix=f"course-{course.pk}-chart"
+    )
+    charts["course"] = course
+    return charts
