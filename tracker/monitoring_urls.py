@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tracker import views
+from tracker.course_views import course_summary
 
 app_name = "tracker"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("courses/<int:course_id>/review/<str:key>/snooze/", views.snooze, name="snooze"),
     path("courses/<int:course_id>/review/<str:key>/waive/", views.waive, name="waive"),
     path("courses/<int:course_id>/review/<str:key>/outreach/", views.outreach, name="outreach"),
+    path("courses/<int:course_id>/summary/", course_summary, name="course_summary"),
 ]

@@ -1,0 +1,70 @@
+"""The printable course summary: one page with everything monitored on a course."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from patients.models import (
+    Course,
+    DoseChange,
+    LabResult,
+    MoodScreen,
+    PregnancyTest,
+    WeightMeasurement,
+)
+from tracker.charts import course_charts
+from tracker.engine.analytes import ANALYTES
+from tracker.grid import course_grid
+from tracker.selectors import course_monitoring_context
+
+
+def latest_results(course: Course) -> dict:
+    """The latest valid lab result of each analyte, and the latest pregnancy test, mood screen,
+    weight and dose of the course (records entered in error left out)."""
+    valid = {"course": course, "entered_in_error": False}
+    labs: dict[str, LabResult] = {}
+    for result in LabResult.objects.filter(**valid).order_by("analyte", "-date", "-pk"):
+        labs.setdefault(result.analyte, result)
+
+    def latest(model):
+        return model.objects.filter(**valid).order_by("-date", "-pk").first()
+
+    return {
+        "labs": sorted(labs.values(), key=lambda r: r.get_analyte_display()),
+        "pregnancy_test": latest(PregnancyTest),
+        "mood_screen": latest(MoodScreen),
+        "weight": latest(WeightMeasurement),
+        "dose": latest(DoseChange),
+    }
+
+
+def _labelled(m: dict) -> dict:
+    """What each alert is about, in words (the analyte's label, the instrument or the source)."""
+    for alert in m["alerts"]:
+        analyte = ANALYTES.get(alert.analyte)
+        if analyte is not None:
+            alert.summary_subject = analyte.label
+        else:
+            alert.summary_subject = alert.instrument or alert.source.replace("_", " ").capitalize()
+    return m
+
+
+@require_safe
+def course_summary(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_object_or_404(
+        Course.objects.select_related("patient", "patient__responsible_clinician"), pk=course_id
+    )
+    today = timezone.localdate()
+    context = {
+        "course": course,
+        "patient": course.patient,
+        "m": _labelled(course_monitoring_context(course, today=today)),
+        "grid": course_grid(course, today=today),
+        "charts": course_charts(course, today=today),
+        "latest": latest_results(course),
+        "printed_at": timezone.localtime(),
+    }
+    return render(request, "tracker/course_summary.html", context)
