@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from patients import forms, services
 from patients.models import (
@@ -149,6 +150,7 @@ def _search(q: str) -> Q:
     return condition
 
 
+@require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     # The open course's status, else the latest course's.
@@ -287,6 +289,7 @@ def _dose_now(course: Course, today: date) -> DoseChange | None:
     )
 
 
+@require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "category_assigned_by"), pk=pk
@@ -596,6 +599,7 @@ def _history_entry(version, previous, model, users: dict) -> dict:
     }
 
 
+@require_safe
 def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     page = Paginator(_history_rows(patient), HISTORY_PER_PAGE).get_page(request.GET.get("page"))

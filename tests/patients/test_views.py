@@ -828,3 +828,21 @@ def test_staff_get_a_direct_lab_result_button(client, bob, course):
     response = login(client, bob).get(detail_url(course.patient))
     assert b"Enter lab result" in response.content
     assert add_url(course, "lab-result").encode() in response.content
+
+
+@pytest.mark.parametrize(
+    "name", ["patients:detail", "patients:visit_add", "patients:history", "patients:edit"]
+)
+def test_pages_have_no_inline_style_or_script(client, alice, course, name):
+    # The Content Security Policy refuses inline styles and scripts.
+    args = [course.patient_id, course.pk] if name == "patients:visit_add" else [course.patient_id]
+    html = login(client, alice).get(reverse(name, args=args)).content.decode()
+    assert " style=" not in html
+    assert "<style" not in html
+    assert "<script>" not in html
+
+
+@pytest.mark.parametrize("name", ["patients:detail", "patients:history"])
+def test_read_only_pages_refuse_post(client, alice, patient, name):
+    response = login(client, alice).post(reverse(name, args=[patient.pk]))
+    assert response.status_code == 405
