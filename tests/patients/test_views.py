@@ -846,3 +846,18 @@ def test_pages_have_no_inline_style_or_script(client, alice, course, name):
 def test_read_only_pages_refuse_post(client, alice, patient, name):
     response = login(client, alice).post(reverse(name, args=[patient.pk]))
     assert response.status_code == 405
+
+
+def test_clinic_admin_sees_the_access_log_in_the_navigation(client, carol):
+    response = login(client, carol).get(reverse("patients:list"))
+    assert reverse("tracker:access_log").encode() in response.content
+
+
+def test_navigation_shows_the_role_beside_the_user(client, bob):
+    response = login(client, bob).get(reverse("patients:list"))
+    assert b"Clinic staff" in response.content
+
+
+def test_navigation_marks_the_patients_link_active(client, bob):
+    response = login(client, bob).get(reverse("patients:list"))
+    assert b'class="nav-link active" aria-current="page" href="/patients/"' in response.content
