@@ -572,6 +572,18 @@ def _display_value(model, field_name: str, value, users: dict) -> str:
     return str(value)
 
 
+def _user_names(rows) -> dict[int, str]:
+    """Names of the users that the changed fields of these history rows point at."""
+    user_model = get_user_model()
+    ids = set()
+    for version, previous, model in rows:
+        for f in model._meta.fields:
+            if f.is_relation and f.related_model is user_model:
+                ids.update(getattr(v, f.attname) for v in (version, previous) if v is not None)
+    users = user_model.objects.filter(pk__in=ids - {None})
+    return {u.pk: u.get_full_name() or u.get_username() for u in users}
+
+
 def _history_entry(version, previous, model, users: dict) -> dict:
     instance = version.instance
     changes = []
@@ -603,7 +615,7 @@ def _history_entry(version, previous, model, users: dict) -> dict:
 def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     page = Paginator(_history_rows(patient), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
-    users = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.all()}
+    users = _user_names(page.object_list)
     entries = [_history_entry(*row, users) for row in page.object_list]
     return render(
         request,

@@ -861,3 +861,19 @@ def test_navigation_shows_the_role_beside_the_user(client, bob):
 def test_navigation_marks_the_patients_link_active(client, bob):
     response = login(client, bob).get(reverse("patients:list"))
     assert b'class="nav-link active" aria-current="page" href="/patients/"' in response.content
+
+
+def test_history_names_the_user_a_change_points_at(client, alice, course):
+    record = services.weight_record(course=course, date=YESTERDAY, kg="60.5", by=alice)
+    services.record_mark_entered_in_error(record=record, reason="duplicate", by=alice)
+    response = login(client, alice).get(reverse("patients:history", args=[course.patient_id]))
+    changes = response.context["entries"][0]["changes"]
+    assert {"field": "error marked by", "old": "—", "new": alice.get_full_name()} in changes
+
+
+def test_history_is_paginated(client, alice, patient):
+    for n in range(55):
+        services.patient_update(patient=patient, by=alice, given_name=f"Jane{n}")
+    response = login(client, alice).get(reverse("patients:history", args=[patient.pk]))
+    assert len(response.context["entries"]) == 50
+    assert b'href="?page=2"' in response.content
