@@ -515,12 +515,19 @@ def mark_entered_in_error(request: HttpRequest, pk: int, kind: str, record_pk: i
         else:
             messages.success(request, f"{record.kind_label} marked entered in error.")
             return redirect(_patient_url(record.course.patient, record.course))
+    # Records made at a visit are separate records: marking the visit leaves them as they are.
+    visit_parts = (
+        [part for m in CLINICAL_RECORD_MODELS for part in m.objects.filter(visit=record)]
+        if isinstance(record, Visit)
+        else []
+    )
     return render(
         request,
         "patients/entered_in_error_form.html",
         {
             "form": form,
             "record": record,
+            "visit_parts": visit_parts,
             "patient": record.course.patient,
             "course": record.course,
             "cancel_url": _patient_url(record.course.patient, record.course),

@@ -877,3 +877,11 @@ def test_history_is_paginated(client, alice, patient):
     response = login(client, alice).get(reverse("patients:history", args=[patient.pk]))
     assert len(response.context["entries"]) == 50
     assert b'href="?page=2"' in response.content
+
+
+def test_marking_a_visit_lists_the_records_made_at_it(client, alice, course):
+    visit = services.visit_record(
+        course=course, date=YESTERDAY, clinician=alice, by=alice, weight_kg="60.5"
+    )
+    response = login(client, alice).get(error_url(visit))
+    assert b"Weight: Weight 60.5 kg" in response.content
