@@ -444,7 +444,10 @@ def record_add(request: HttpRequest, pk: int, course_pk: int, kind: str) -> Http
         raise PermissionDenied
     course = _course(pk, course_pk)
     initial = {"date": timezone.localdate()} if spec.date_defaults_to_today else {}
+    # Links may prefill fields, e.g. ?source=lab&analyte=alt from an open alert.
+    initial.update({k: v for k, v in request.GET.items() if k in spec.form.base_fields})
     form = spec.form(request.POST or None, initial=initial)
+    status_before = course.status
     if request.method == "POST" and form.is_valid():
         try:
             spec.service(course=course, by=request.user, **form.service_kwargs())
@@ -452,6 +455,7 @@ def record_add(request: HttpRequest, pk: int, course_pk: int, kind: str) -> Http
             forms.add_service_errors(form, exc)
         else:
             messages.success(request, f"{spec.title} recorded.")
+            _announce_status_change(request, course, status_before)
             return redirect(_patient_url(course.patient, course))
     return _course_form_page(
         request,
@@ -464,6 +468,13 @@ def record_add(request: HttpRequest, pk: int, course_pk: int, kind: str) -> Http
     )
 
 
+def _announce_status_change(request: HttpRequest, course: Course, status_before: str) -> None:
+    course.refresh_from_db(fields=["status"])
+    if course.status != status_before:
+        level = messages.WARNING if course.status == CourseStatus.ON_HOLD else messages.INFO
+        messages.add_message(request, level, f"Course status is now {course.get_status_display()}.")
+
+
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def visit_add(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     course = _course(pk, course_pk)
@@ -471,6 +482,7 @@ def visit_add(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     if forms.clinicians().filter(pk=request.user.pk).exists():
         initial["clinician"] = request.user.pk
     form = forms.VisitForm(request.POST or None, initial=initial)
+    status_before = course.status
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_record(course=course, by=request.user, **form.service_kwargs())
@@ -478,6 +490,7 @@ def visit_add(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
             forms.add_service_errors(form, exc, aliases=form.error_aliases(exc))
         else:
             messages.success(request, "Visit recorded.")
+            _announce_status_change(request, course, status_before)
             return redirect(_patient_url(course.patient, course))
     return render(
         request,

@@ -885,3 +885,20 @@ def test_marking_a_visit_lists_the_records_made_at_it(client, alice, course):
     )
     response = login(client, alice).get(error_url(visit))
     assert b"Weight: Weight 60.5 kg" in response.content
+
+
+def test_positive_pregnancy_test_warns_that_the_course_is_on_hold(client, alice, course):
+    response = login(client, alice).post(
+        add_url(course, "pregnancy-test"),
+        {"date": YESTERDAY, "result": "positive", "setting": "clinic", "specimen": "urine"},
+        follow=True,
+    )
+    assert b"Course status is now On hold." in response.content
+
+
+def test_alert_review_form_is_prefilled_from_the_link(client, alice, course):
+    response = login(client, alice).get(
+        add_url(course, "alert-review"), {"source": "lab", "analyte": "alt"}
+    )
+    form = response.context["form"]
+    assert (form["source"].value(), form["analyte"].value()) == ("lab", "alt")
