@@ -524,18 +524,18 @@ class VisitForm(forms.Form):
         self.fields["clinician"].queryset = clinicians()
         self.fields["pregnancy_test_specimen"].required = False
 
-    def clean(self):
-        data = super().clean()
-        # A part is recorded when any of its fields is filled: name what is missing plainly.
-        result, setting = data.get("pregnancy_test_result"), data.get("pregnancy_test_setting")
-        if setting and not result:
-            self.add_error("pregnancy_test_result", "Choose the result of the test.")
-        if result and not setting:
-            self.add_error("pregnancy_test_setting", "Choose where the test was done.")
-        scores = (data.get("mood_total"), data.get("mood_item9"))
-        if not data.get("mood_instrument") and any(v is not None for v in scores):
-            self.add_error("mood_instrument", "Choose the instrument of the mood screen.")
-        return data
+    # Plain words for a part's choice left blank (the service lists the allowed codes).
+    BLANK_CHOICE_MESSAGES = {
+        "pregnancy_test_result": "Choose the result of the test.",
+        "pregnancy_test_setting": "Choose where the test was done.",
+        "mood_instrument": "Choose the instrument of the mood screen.",
+    }
+
+    def add_error(self, field, error):
+        cleaned = getattr(self, "cleaned_data", {})
+        if field in self.BLANK_CHOICE_MESSAGES and field in cleaned and not cleaned[field]:
+            error = self.BLANK_CHOICE_MESSAGES[field]
+        super().add_error(field, error)
 
     def error_aliases(self, error: ValidationError) -> dict[str, str]:
         """``pregnancy_test-setting`` → ``pregnancy_test_setting`` and the aliases above."""

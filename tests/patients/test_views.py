@@ -902,3 +902,20 @@ def test_alert_review_form_is_prefilled_from_the_link(client, alice, course):
     )
     form = response.context["form"]
     assert (form["source"].value(), form["analyte"].value()) == ("lab", "alt")
+
+
+def test_visit_shows_every_part_error_at_once(client, alice, course):
+    response = login(client, alice).post(
+        visit_url(course),
+        {
+            "date": TODAY,
+            "clinician": alice.pk,
+            "pregnancy_test_result": "negative",
+            "mood_instrument": "PHQ-9",
+            "mood_total": "28",
+            "mood_item9": "0",
+        },
+    )
+    errors = response.context["form"].errors
+    assert errors["pregnancy_test_setting"] == ["Choose where the test was done."]
+    assert errors["mood_total"] == ["The PHQ-9 total is a whole number from 0 to 27."]
