@@ -919,3 +919,21 @@ def test_visit_shows_every_part_error_at_once(client, alice, course):
     errors = response.context["form"].errors
     assert errors["pregnancy_test_setting"] == ["Choose where the test was done."]
     assert errors["mood_total"] == ["The PHQ-9 total is a whole number from 0 to 27."]
+
+
+def test_planned_course_may_start_in_the_future(client, alice, patient):
+    url = reverse("patients:course_create", args=[patient.pk])
+    login(client, alice).post(
+        url,
+        {"start_is_planned": "on", "start": TODAY + dt.timedelta(days=30), "weight_kg": "60",
+         "target_mg_per_kg": "150", "cumulative_method": "daily_weight"},
+    )  # fmt: skip
+    assert Course.objects.get().status == CourseStatus.PLANNED
+
+
+def test_server_error_page_needs_no_context(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
