@@ -489,7 +489,10 @@ class VisitForm(forms.Form):
         label="Setting", choices=[("", "—"), *TestSetting.choices], required=False
     )
     pregnancy_test_specimen = forms.ChoiceField(
-        label="Specimen type", choices=SpecimenType.choices, initial=SpecimenType.URINE
+        label="Specimen type",
+        choices=SpecimenType.choices,
+        initial=SpecimenType.URINE,
+        required=False,
     )
     contraception_methods = forms.MultipleChoiceField(
         label="Methods the patient uses now",
@@ -519,17 +522,16 @@ class VisitForm(forms.Form):
         "dose-date": "dose_mg_per_day",
     }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinicians()
-        self.fields["pregnancy_test_specimen"].required = False
-
     # Plain words for a part's choice left blank (the service lists the allowed codes).
     BLANK_CHOICE_MESSAGES = {
         "pregnancy_test_result": "Choose the result of the test.",
         "pregnancy_test_setting": "Choose where the test was done.",
         "mood_instrument": "Choose the instrument of the mood screen.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians()
 
     def add_error(self, field, error):
         cleaned = getattr(self, "cleaned_data", {})
