@@ -64,7 +64,7 @@ def _jsonable(value):
 def _item_values(evaluation: Evaluation, rule_names: dict[str, str]) -> dict[str, dict]:
     values = {}
     for code, item in evaluation.items.items():
-        ref = item.satisfied_by
+        ref = item.satisfied_by or item.latest_event
         values[code] = {
             "rule_code": item.rule_code,
             "analyte": item.analyte or "",

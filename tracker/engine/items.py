@@ -321,8 +321,9 @@ def _recurring(ctx: CourseContext, code: str, rule: RuleSpec, analyte: str | Non
     if rule.anchor_min_offset_from_start is not None:
         floor = ctx.start + days(rule.anchor_min_offset_from_start)
         events = [e for e in events if e.date >= floor]
-    if events:
-        anchor = events[-1].date
+    latest = events[-1] if events else None  # the qualifying event the schedule runs from
+    if latest is not None:
+        anchor = latest.date
         basis = _relative(rule.interval, event_words(rule, analyte), anchor)
     else:
         anchor = ctx.start
@@ -340,6 +341,7 @@ def _recurring(ctx: CourseContext, code: str, rule: RuleSpec, analyte: str | Non
                 None,
                 f"Closed: the next {name} would be due {due} ({basis}), after its stop date "
                 f"{stop} ({_relative(rule.stop_offset_from_end, 'last dose', ctx.end)}).",
+                latest,
             )
     status = item_status(due_on=due, today=ctx.today, lead=rule.lead, grace=rule.grace)
     return _result(
@@ -350,6 +352,7 @@ def _recurring(ctx: CourseContext, code: str, rule: RuleSpec, analyte: str | Non
         due,
         None,
         _timing_text(status, name, due, basis, rule.lead, rule.grace),
+        latest,
     )
 
 
@@ -408,6 +411,7 @@ def _result(
     due: date | None,
     by: EventRef | None,
     text: str,
+    latest: EventRef | None = None,
 ) -> ItemResult:
     return ItemResult(
         code=code,
@@ -419,6 +423,7 @@ def _result(
         explanation=text,
         gates_dispensing=rule.gates_dispensing,
         baseline=rule.baseline,
+        latest_event=latest,
     )
 
 

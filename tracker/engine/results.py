@@ -65,6 +65,7 @@ class ItemResult:
     explanation: str
     gates_dispensing: bool = False
     baseline: bool = False
+    latest_event: EventRef | None = None  # recurring items: the event the schedule runs from
 
 
 @dataclass(frozen=True)
