@@ -358,7 +358,7 @@ class WorklistEntry(models.Model):
     )
     key = models.CharField(max_length=80)
     kind = models.CharField(max_length=8)  # "item" | "alert"
-    item_kind = models.CharField(max_length=24)  # pregnancy_test, lab, mood_screen, …
+    item_kind = models.CharField(max_length=32)  # contraception_attestation, lab, …
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
     status = models.CharField(max_length=16)  # overdue | due_soon | open
