@@ -10,7 +10,7 @@ from dataclasses import MISSING, fields
 from datetime import date
 from typing import Any
 
-from django.db.models import Max
+from django.db import connection
 
 from tracker.engine import rules as engine_rules
 from tracker.engine.rules import RuleSet, load_ruleset
@@ -92,12 +92,24 @@ def ruleset_data_from_db() -> dict[str, Any]:
 
 
 def _rules_version() -> tuple:
+    """The latest change and the highest id of every rule table, read in one query.
+
+    Called before every single-course re-evaluation (each clinical write), so it is one round
+    trip rather than one per table.
+    """
     from tracker import models
 
-    return tuple(
-        tuple(getattr(models, name).objects.aggregate(v=Max("updated_at"), n=Max("pk")).values())
-        for name in (*TABLES, "RuleSetSetting")
-    )
+    quote = connection.ops.quote_name
+    columns = []
+    for name in (*TABLES, "RuleSetSetting"):
+        table = quote(getattr(models, name)._meta.db_table)
+        columns += [
+            f"(SELECT MAX({quote('updated_at')}) FROM {table})",
+            f"(SELECT MAX({quote('id')}) FROM {table})",
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)}")
+        return tuple(cursor.fetchone())
 
 
 _cache: dict[str, Any] = {}
