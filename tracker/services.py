@@ -274,6 +274,11 @@ def store_evaluations(
     if write:
         for table in tables:
             table.write()
+        # Unchanged summaries are stamped too: the evaluation date says the stored state is
+        # today's, so pages showing the course do not evaluate it again.
+        CourseMonitoring.objects.filter(course_id__in=ids).exclude(evaluated_on=today).update(
+            evaluated_on=today
+        )
         StatusChange.objects.bulk_create(
             [change for table in tables for change in table.status_changes]
         )
