@@ -31,6 +31,8 @@ from patients.models import (
     Patient,
     Visit,
 )
+from tracker.charts import course_charts
+from tracker.grid import course_grid
 from tracker.selectors import course_monitoring_context
 
 RECORD_CLINICAL = "patients.record_clinical"
@@ -317,6 +319,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and (slug != "hold-resolution" or course.status == CourseStatus.ON_HOLD)
             ],
             monitoring=course_monitoring_context(course),
+            grid=course_grid(course, today=today),
+            charts=course_charts(course, today=today),
             timeline=_timeline(course),
             dose_now=_dose_now(course, today),
         )
