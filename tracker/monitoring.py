@@ -42,14 +42,37 @@ RECORD_MODELS = (
 )
 
 
+# The columns the engine reads from each record type, besides id, course and date.
+RECORD_FIELDS: dict[type, tuple[str, ...]] = {
+    Confirmation: ("kind",),
+    ContraceptionRecord: ("kind", "methods"),
+    PregnancyTest: ("result", "setting"),
+    MoodScreen: ("instrument", "total", "item9"),
+    SexualFunctionReview: ("concern",),
+    LabResult: ("analyte", "value", "unit", "canonical_value", "uln"),
+    DoseChange: ("mg_per_day",),
+    WeightMeasurement: ("kg",),
+    Prescription: ("supply_days",),
+    Dispense: ("supply_days",),
+    HoldResolution: ("reason",),
+    AlertReview: ("source", "analyte", "instrument", "notes"),
+}
+
+
 def _records_by_course(courses: list[Course]) -> dict[type, dict[int, list]]:
-    """Every valid record of the given courses, one query per record type."""
+    """Every valid record of the given courses, one query per record type.
+
+    Rows are named tuples of the columns the engine reads, not model instances: building
+    instances was a third of the time of loading facts.
+    """
     ids = [c.pk for c in courses]
     grouped: dict[type, dict[int, list]] = {}
     for model in RECORD_MODELS:
         per_course: dict[int, list] = defaultdict(list)
-        rows = model.objects.filter(course_id__in=ids, entered_in_error=False).order_by(
-            "date", "pk"
+        rows = (
+            model.objects.filter(course_id__in=ids, entered_in_error=False)
+            .order_by("date", "pk")
+            .values_list("id", "course_id", "date", *RECORD_FIELDS[model], named=True)
         )
         for row in rows:
             per_course[row.course_id].append(row)
@@ -109,22 +132,22 @@ def _facts(course: Course, rec: dict[type, list], previous_ends: dict) -> f.Cour
         target_mg_per_kg=float(course.target_mg_per_kg),
         cumulative_method=f.CumulativeMethod(course.cumulative_method),
         confirmations=tuple(
-            f.Confirmation(id=r.pk, date=r.date, kind=f.ConfirmationKind(r.kind))
+            f.Confirmation(id=r.id, date=r.date, kind=f.ConfirmationKind(r.kind))
             for r in rec[Confirmation]
         ),
         contraception_starts=tuple(
-            f.ContraceptionStart(id=r.pk, date=r.date, methods=frozenset(r.methods))
+            f.ContraceptionStart(id=r.id, date=r.date, methods=frozenset(r.methods))
             for r in contraception
             if r.kind == ContraceptionKind.START
         ),
         contraception_attestations=tuple(
-            f.ContraceptionAttestation(id=r.pk, date=r.date, methods=frozenset(r.methods))
+            f.ContraceptionAttestation(id=r.id, date=r.date, methods=frozenset(r.methods))
             for r in contraception
             if r.kind == ContraceptionKind.ATTESTATION
         ),
         pregnancy_tests=tuple(
             f.PregnancyTest(
-                id=r.pk,
+                id=r.id,
                 date=r.date,
                 result=f.TestResult(r.result),
                 setting=f.TestSetting(r.setting),
@@ -133,7 +156,7 @@ def _facts(course: Course, rec: dict[type, list], previous_ends: dict) -> f.Cour
         ),
         mood_screens=tuple(
             f.MoodScreen(
-                id=r.pk,
+                id=r.id,
                 date=r.date,
                 instrument=f.Instrument(r.instrument),
                 total=r.total,
@@ -142,12 +165,12 @@ def _facts(course: Course, rec: dict[type, list], previous_ends: dict) -> f.Cour
             for r in rec[MoodScreen]
         ),
         sexual_function_reviews=tuple(
-            f.SexualFunctionReview(id=r.pk, date=r.date, concern=r.concern)
+            f.SexualFunctionReview(id=r.id, date=r.date, concern=r.concern)
             for r in rec[SexualFunctionReview]
         ),
         lab_results=tuple(
             f.LabResult(
-                id=r.pk,
+                id=r.id,
                 date=r.date,
                 analyte=r.analyte,
                 value=float(r.value),
@@ -158,26 +181,26 @@ def _facts(course: Course, rec: dict[type, list], previous_ends: dict) -> f.Cour
             for r in rec[LabResult]
         ),
         doses=tuple(
-            f.DoseChange(id=r.pk, date=r.date, mg_per_day=float(r.mg_per_day))
+            f.DoseChange(id=r.id, date=r.date, mg_per_day=float(r.mg_per_day))
             for r in rec[DoseChange]
         ),
         weights=tuple(
-            f.WeightMeasurement(id=r.pk, date=r.date, kg=float(r.kg))
+            f.WeightMeasurement(id=r.id, date=r.date, kg=float(r.kg))
             for r in rec[WeightMeasurement]
         ),
         prescriptions=tuple(
-            f.Prescription(id=r.pk, date=r.date, supply_days=r.supply_days)
+            f.Prescription(id=r.id, date=r.date, supply_days=r.supply_days)
             for r in rec[Prescription]
         ),
         dispenses=tuple(
-            f.Dispense(id=r.pk, date=r.date, supply_days=r.supply_days) for r in rec[Dispense]
+            f.Dispense(id=r.id, date=r.date, supply_days=r.supply_days) for r in rec[Dispense]
         ),
         hold_resolutions=tuple(
-            f.HoldResolution(id=r.pk, date=r.date, reason=r.reason) for r in rec[HoldResolution]
+            f.HoldResolution(id=r.id, date=r.date, reason=r.reason) for r in rec[HoldResolution]
         ),
         alert_reviews=tuple(
             f.AlertReview(
-                id=r.pk,
+                id=r.id,
                 date=r.date,
                 source=r.source,
                 analyte=r.analyte or None,
