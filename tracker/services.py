@@ -133,7 +133,10 @@ class _TableSync:
         self.key_field = key_field
         self.label = label
         self.today = today
-        self.existing = {(row.course_id, getattr(row, key_field)): row for row in rows}
+        # Stored rows as dicts: a model instance is built only for a row that changes.
+        self.existing = {
+            (row["course_id"], row[key_field]): row for row in rows.order_by().values()
+        }
         self.new: list = []
         self.changed: list = []
         self.seen: set = set()
@@ -156,13 +159,13 @@ class _TableSync:
                     )
                 )
             return
-        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        changed = {k: v for k, v in values.items() if row[k] != v}
         if not changed:
             return
-        shown = [f"{k} {getattr(row, k)!s} -> {v!s}" for k, v in changed.items()]
+        shown = [f"{k} {row[k]!s} -> {v!s}" for k, v in changed.items()]
         self.differences.append(f"course {course.pk} {self.label}{key}: {', '.join(shown)}")
         if self.status_of is not None:
-            old = self.status_of({k: getattr(row, k) for k in values})
+            old = self.status_of({k: row[k] for k in values})
             new = self.status_of(values)
             if old != new:
                 self.status_changes.append(
@@ -170,11 +173,7 @@ class _TableSync:
                         course=course, key=key, old_status=old, new_status=new, on=self.today
                     )
                 )
-        for k, v in values.items():
-            setattr(row, k, v)
-        for k, v in extra.items():
-            setattr(row, k, v)
-        self.changed.append(row)
+        self.changed.append(self.model(**{**row, **values, **extra}))
 
     @property
     def stale(self) -> list:
@@ -186,7 +185,7 @@ class _TableSync:
 
     def all_differences(self) -> list[str]:
         gone = [
-            f"course {r.course_id} {self.label}{getattr(r, self.key_field)}: no longer reported"
+            f"course {r['course_id']} {self.label}{r[self.key_field]}: no longer reported"
             for r in self.stale
         ]
         return self.differences + gone
@@ -197,7 +196,7 @@ class _TableSync:
             extra = ["evaluated_on"] if self.today is not None else []
             self.model.objects.bulk_update(self.changed, [*sorted(self.fields), *extra])
         if self.stale:
-            self.model.objects.filter(pk__in=[r.pk for r in self.stale]).delete()
+            self.model.objects.filter(pk__in=[r["id"] for r in self.stale]).delete()
 
 
 def store_evaluations(
