@@ -86,6 +86,7 @@ def add_service_errors(
 ) -> None:
     """Put a service's field errors on the form; fields the form lacks become non-field errors."""
     aliases = aliases or {}
+    keep_current_version(form, error)
     if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)
@@ -99,6 +100,27 @@ def add_service_errors(
                 form.add_error(None, message)
             else:
                 form.add_error(None, f"{field.replace('_', ' ').capitalize()}: {message}")
+
+
+def keep_current_version(form: forms.Form, error: ValidationError) -> None:
+    """After a refused concurrent edit, the form carries the version now stored, so saving
+    again (having seen the other person's changes) goes through."""
+    current = getattr(error, "current_version", None)
+    if current is not None and "version" in form.fields:
+        form.data = form.data.copy()
+        form.data[form.add_prefix("version")] = str(current)
+
+
+class VersionedForm(forms.Form):
+    """A form that edits a stored record: it remembers the version it was opened on."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("version") is None:
+            data.pop("version", None)
+        return data
 
 
 class ClinicianChoiceField(forms.ModelChoiceField):
@@ -117,7 +139,7 @@ def clinicians():
 # Patients -------------------------------------------------------------------------------------
 
 
-class PatientForm(forms.Form):
+class PatientForm(VersionedForm):
     mrn = forms.CharField(label="MRN", max_length=32, help_text=model_help(Patient, "mrn"))
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
@@ -172,11 +194,8 @@ class PatientForm(forms.Form):
     def initial_for(cls, patient: Patient) -> dict:
         return {name: getattr(patient, name) for name in cls.base_fields}
 
-    def service_kwargs(self) -> dict:
-        return dict(self.cleaned_data)
 
-
-class CategoryForm(forms.Form):
+class CategoryForm(VersionedForm):
     category = forms.ChoiceField(
         label="Pregnancy-potential category",
         choices=Category.choices,
@@ -189,9 +208,6 @@ class CategoryForm(forms.Form):
         required=False,
         help_text="e.g. confirmed menopause, tubal ligation (UK), clinical history.",
     )
-
-    def service_kwargs(self) -> dict:
-        return dict(self.cleaned_data)
 
 
 # Courses --------------------------------------------------------------------------------------
@@ -221,7 +237,7 @@ class CourseForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class CourseEditForm(forms.Form):
+class CourseEditForm(VersionedForm):
     start = date_field("Start (first dispense, or planned date)")
     end = date_field("End (last dose)", required=False)
     weight_kg = forms.DecimalField(label="Weight at start (kg)", decimal_places=1)
@@ -237,18 +253,15 @@ class CourseEditForm(forms.Form):
             # An open course ends through "Complete" or "Stop early".
             del self.fields["end"]
 
-    def service_kwargs(self) -> dict:
-        return dict(self.cleaned_data)
 
-
-class CourseCompleteForm(forms.Form):
+class CourseCompleteForm(VersionedForm):
     end = date_field("Date of the last dose")
 
     def service_kwargs(self) -> dict:
-        return {"end": self.cleaned_data["end"], "status": "completed"}
+        return {**super().service_kwargs(), "status": "completed"}
 
 
-class CourseStopForm(forms.Form):
+class CourseStopForm(VersionedForm):
     end = date_field("Date of the last dose")
     stopped_reason = forms.CharField(
         label="Reason for stopping early",
@@ -258,7 +271,7 @@ class CourseStopForm(forms.Form):
     )
 
     def service_kwargs(self) -> dict:
-        return {**self.cleaned_data, "status": "stopped"}
+        return {**super().service_kwargs(), "status": "stopped"}
 
 
 # Clinical records -----------------------------------------------------------------------------

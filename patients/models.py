@@ -84,6 +84,11 @@ class Patient(models.Model):
         blank=True,
         help_text="Last dose of an earlier course not recorded here (retreatment gap check).",
     )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised on every save: a form saved from an older version is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -157,6 +162,11 @@ class Course(models.Model):
     cumulative_method = models.CharField(
         max_length=16, choices=CumulativeMethod.choices, default=CumulativeMethod.DAILY_WEIGHT
     )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised on every save: a form saved from an older version is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -192,7 +202,6 @@ class Course(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_COURSE_STATUSES
-
 
 
 class ClinicalRecord(models.Model):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from patients.concurrency import bump, check_version
 from patients.models import (
     OPEN_COURSE_STATUSES,
     AlertReview,
@@ -154,10 +155,20 @@ def patient_create(
 
 @transaction.atomic
 def patient_update(
-    *, patient: Patient, by: AbstractBaseUser | None, today: date | None = None, **fields
+    *,
+    patient: Patient,
+    by: AbstractBaseUser | None,
+    today: date | None = None,
+    version: int | None = None,
+    **fields,
 ) -> Patient:
-    """Update demographic and programme fields (not the category: see patient_assign_category)."""
+    """Update demographic and programme fields (not the category: see patient_assign_category).
+
+    ``version`` is the version the form was opened on: a later save by someone else refuses
+    this one (nothing is overwritten silently).
+    """
     today = _today(today)
+    check_version(patient, version, "patient")
     allowed = {
         "mrn",
         "given_name",
@@ -178,6 +189,7 @@ def patient_update(
     errors = FieldErrors()
     _validate_patient(errors, patient, today)
     errors.raise_if_any()
+    bump(patient)
     _full_clean_and_save(patient)
     for course in patient.courses.all():
         course_refresh(course, today=today)
@@ -204,9 +216,12 @@ def patient_assign_category(
     reason: str = "",
     by: AbstractBaseUser | None,
     today: date | None = None,
+    version: int | None = None,
 ) -> Patient:
     today = _today(today)
+    check_version(patient, version, "patient")
     _apply_category(patient, category=category, reason=reason, by=by, on=today)
+    bump(patient)
     _full_clean_and_save(patient)
     for course in patient.courses.all():
         course_refresh(course, today=today)
@@ -287,10 +302,19 @@ def course_create(
 
 @transaction.atomic
 def course_update(
-    *, course: Course, by: AbstractBaseUser | None, today: date | None = None, **fields
+    *,
+    course: Course,
+    by: AbstractBaseUser | None,
+    today: date | None = None,
+    version: int | None = None,
+    **fields,
 ) -> Course:
-    """Change start, end, status, weight, target or method; re-evaluates the course."""
+    """Change start, end, status, weight, target or method; re-evaluates the course.
+
+    ``version`` is the version the form was opened on (see ``patient_update``).
+    """
     today = _today(today)
+    check_version(course, version, "course")
     allowed = {
         "start",
         "end",
@@ -312,6 +336,7 @@ def course_update(
         errors.add("end", "Record the date of the last dose to complete or stop the course.")
     _validate_course(errors, course, today)
     errors.raise_if_any()
+    bump(course)
     _full_clean_and_save(course)
     course_refresh(course, today=today)
     return course
@@ -433,7 +458,8 @@ def pregnancy_test_record(
         CourseStatus.PLANNED,
     ):
         course.status = CourseStatus.ON_HOLD
-        course.save(update_fields=["status"])
+        bump(course)
+        course.save(update_fields=["status", "version"])
     return record
 
 
@@ -697,7 +723,8 @@ def hold_resolve(
     record = _save_record(record, errors, today=_today(today))
     if course.status == CourseStatus.ON_HOLD:
         course.status = CourseStatus.PLANNED if course.start_is_planned else CourseStatus.ACTIVE
-        course.save(update_fields=["status"])
+        bump(course)
+        course.save(update_fields=["status", "version"])
     return record
 
 

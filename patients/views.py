@@ -234,7 +234,11 @@ def patient_category(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = forms.CategoryForm(
         request.POST or None,
-        initial={"category": patient.category, "reason": patient.category_reason},
+        initial={
+            "category": patient.category,
+            "reason": patient.category_reason,
+            "version": patient.version,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -373,7 +377,11 @@ def course_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _course_change(request, pk, course_pk, form_class, *, title, submit, done, intro=""):
     course = _course(pk, course_pk)
-    kwargs = {"course": course} if form_class is forms.CourseEditForm else {}
+    kwargs = (
+        {"course": course}
+        if form_class is forms.CourseEditForm
+        else {"initial": {"version": course.version}}
+    )
     form = form_class(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:

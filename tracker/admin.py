@@ -1,8 +1,10 @@
 """Clinic admins edit the rule set here. Every change re-evaluates the courses it affects."""
 
+from django import forms
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.concurrency import ConcurrentEditError, bump, check_version
 from tracker.models import (
     AlertThreshold,
     DispensingCheck,
@@ -13,8 +15,31 @@ from tracker.models import (
 from tracker.services import rules_changed
 
 
+class VersionedRuleForm(forms.ModelForm):
+    """Refuses a save made from an older version of the row: two admins editing the same
+    rule never overwrite each other silently."""
+
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("version_seen", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            try:
+                check_version(self.instance, cleaned.get("version_seen"), "rule")
+            except ConcurrentEditError as error:
+                raise forms.ValidationError(error.messages) from None
+        return cleaned
+
+
 class RuleSetAdmin(SimpleHistoryAdmin):
     """Saving or deleting a row re-evaluates the open courses of the profiles it touches."""
+
+    form = VersionedRuleForm
 
     def _profiles(self, obj) -> list[str] | None:
         if isinstance(obj, MonitoringRule | ProfileSetting):
@@ -28,6 +53,8 @@ class RuleSetAdmin(SimpleHistoryAdmin):
         messages.info(request, f"Re-evaluated {count} open course(s) against the changed rules.")
 
     def save_model(self, request, obj, form, change):
+        if change:
+            bump(obj)
         super().save_model(request, obj, form, change)
         self._refresh(request, obj)
 

@@ -196,6 +196,7 @@ class MonitoringRule(models.Model):
     baseline = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     source = models.TextField(blank=True, help_text="Citation of the programme material.")
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -221,6 +222,7 @@ class DispensingCheck(models.Model):
     effective_to = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=True)
     source = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -241,6 +243,7 @@ class AlertThreshold(models.Model):
     label = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     citation = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -262,6 +265,7 @@ class ProfileSetting(models.Model):
     pre_start_test_rule = models.CharField(
         max_length=24, help_text="The rule whose test supports the first dispense."
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -279,6 +283,7 @@ class RuleSetSetting(models.Model):
     dose_band_high_mg_per_kg_day = models.FloatField(default=1.0)
     retreatment_gap_days = models.PositiveSmallIntegerField(default=56)
     single_method_contraception = models.JSONField(default=list)
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
