@@ -274,6 +274,18 @@ class CourseStopForm(VersionedForm):
         return {**super().service_kwargs(), "status": "stopped"}
 
 
+class CourseCancelForm(VersionedForm):
+    stopped_reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The planned course stays on record as stopped before it started.",
+    )
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "status": "stopped"}
+
+
 # Clinical records -----------------------------------------------------------------------------
 
 

@@ -242,6 +242,8 @@ def _validate_course(errors: FieldErrors, course: Course, today: date) -> None:
         errors.add("end", "The last dose cannot be before the start.")
     if planned and course.end:
         errors.add("end", "A planned course has no last dose yet.")
+    if planned and course.status == CourseStatus.COMPLETED:
+        errors.add("status", "A planned course cannot be completed: cancel it instead.")
     check_range(errors, "weight_kg", course.weight_kg, *WEIGHT_RANGE, "kg", what="weight")
     check_range(
         errors, "target_mg_per_kg", course.target_mg_per_kg, *TARGET_RANGE, "mg/kg", what="target"
@@ -332,7 +334,9 @@ def course_update(
         if name in {"weight_kg", "target_mg_per_kg"}:
             value = _decimal(errors, name, value)
         setattr(course, name, value)
-    if course.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED) and not course.end:
+    cancelled = course.status == CourseStatus.STOPPED and course.start_is_planned
+    ending = course.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED)
+    if ending and not course.end and not cancelled:
         errors.add("end", "Record the date of the last dose to complete or stop the course.")
     _validate_course(errors, course, today)
     errors.raise_if_any()

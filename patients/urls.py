@@ -19,6 +19,7 @@ urlpatterns = [
         name="course_complete",
     ),
     path("<int:pk>/courses/<int:course_pk>/stop/", views.course_stop, name="course_stop"),
+    path("<int:pk>/courses/<int:course_pk>/cancel/", views.course_cancel, name="course_cancel"),
     path("<int:pk>/courses/<int:course_pk>/visit/", views.visit_add, name="visit_add"),
     path(
         "<int:pk>/courses/<int:course_pk>/add/<slug:kind>/",

@@ -445,6 +445,22 @@ def course_stop(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     )
 
 
+@permission_required(RECORD_CLINICAL, raise_exception=True)
+def course_cancel(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
+    if not _course(pk, course_pk).start_is_planned:
+        raise Http404("Only a planned course can be cancelled.")
+    return _course_change(
+        request,
+        pk,
+        course_pk,
+        forms.CourseCancelForm,
+        title="Cancel planned course",
+        submit="Cancel course",
+        done="Planned course cancelled.",
+        intro="Before the first dispense a planned course can be cancelled. It is kept, stopped.",
+    )
+
+
 # Clinical records -----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from patients.models import Course
+from patients.models import Course, CourseStatus
 from patients.validation import FieldErrors
 from tracker.engine import evaluate
 from tracker.engine.results import Evaluation
@@ -97,11 +97,19 @@ def _alert_values(evaluation: Evaluation) -> dict[str, dict]:
     }
 
 
-def _summary_values(evaluation: Evaluation) -> dict:
+CLOSED_COURSE_STATUSES = (CourseStatus.COMPLETED, CourseStatus.STOPPED)
+
+
+def _summary_values(evaluation: Evaluation, course: Course) -> dict:
     statuses = [str(i.status) for i in evaluation.items.values()]
+    ready, unmet = evaluation.ready.ready, list(evaluation.ready.unmet)
+    if course.status in CLOSED_COURSE_STATUSES:
+        # A completed, stopped or cancelled course is never ready, whatever its dates say.
+        ready = False
+        unmet.insert(0, f"The course is {course.get_status_display().lower()}.")
     return {
-        "ready_to_prescribe": evaluation.ready.ready,
-        "unmet": list(evaluation.ready.unmet),
+        "ready_to_prescribe": ready,
+        "unmet": unmet,
         "on_hold": evaluation.on_hold,
         "flags": sorted(evaluation.flags),
         "derived": _jsonable(evaluation.derived.as_dict()),
@@ -257,7 +265,7 @@ def store_evaluations(
         alert_values = _alert_values(evaluation)
         for key, values in alert_values.items():
             alerts.want(course, key, values)
-        summaries.want(course, course.pk, _summary_values(evaluation))
+        summaries.want(course, course.pk, _summary_values(evaluation, course))
         for key, values in _worklist_values(
             course, item_values, alert_values, rule_kinds, actions.get(course.pk, {})
         ).items():
@@ -341,6 +349,8 @@ def _worklist_values(
     rule_kinds: dict[str, str],
     actions: dict[str, _KeyState],
 ) -> dict[str, dict]:
+    if course.status == CourseStatus.STOPPED and course.start_is_planned:
+        return {}  # cancelled before it started: nothing to act on
     patient = course.patient
     common = {
         "patient_id": patient.pk,
