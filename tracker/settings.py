@@ -215,4 +215,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Lockouts are logged as warnings; routine clean-ups of login attempts are not news.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
