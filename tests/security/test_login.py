@@ -1,0 +1,80 @@
+"""Log-in throttling, session lifetime and password rules."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+CLINIC_IP = "192.0.2.10"  # documentation range: only a header value in these tests
+HOME_IP = "198.51.100.7"
+
+
+def attempt(client: Client, username: str, password: str, ip: str):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def fail_until_locked(username: str, ip: str) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(Client(), username, "wrong password", ip)
+
+
+def test_a_correct_login_reaches_the_worklist(alice):
+    response = attempt(Client(), "alice", PASSWORD, CLINIC_IP)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_repeated_failures_lock_that_user_at_that_address(alice):
+    fail_until_locked("alice", CLINIC_IP)
+    response = attempt(Client(), "alice", PASSWORD, CLINIC_IP)
+    assert response.status_code in (403, 429)
+    assert "Too many failed log-in attempts" in response.content.decode()
+
+
+def test_a_colleague_behind_the_same_address_can_still_log_in(alice, bob):
+    fail_until_locked("alice", CLINIC_IP)
+    assert attempt(Client(), "bob", PASSWORD, CLINIC_IP).status_code == 302
+
+
+def test_the_same_user_from_another_address_can_still_log_in(alice):
+    fail_until_locked("alice", CLINIC_IP)
+    assert attempt(Client(), "alice", PASSWORD, HOME_IP).status_code == 302
+
+
+def test_the_session_ends_after_idle_time_and_with_the_browser(alice):
+    client = Client()
+    attempt(client, "alice", PASSWORD, CLINIC_IP)
+    assert client.session.get_expiry_age() == 30 * 60
+    assert client.session.get_expire_at_browser_close()
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert not cookie["max-age"]  # a browser-session cookie
+    assert cookie["httponly"]
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # idle time counts from the last request
+
+
+def test_a_weak_new_password_is_refused(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "password1", "new_password2": "password1"},
+    )
+    assert response.status_code == 200
+    assert "too common" in response.content.decode() or "too short" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_every_form_carries_a_csrf_token(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("patients:create"))
+    assert "csrfmiddlewaretoken" in response.content.decode()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    assert strict.post(reverse("patients:create"), {}).status_code == 403
