@@ -455,7 +455,7 @@ class ClinicHistory:
             date_of_birth=story.date_of_birth,
             profile=story.profile,
             category=story.category,
-            category_reason="Assessed at the first consultation.",
+            category_reason="Assessed at the first consultation",
             home_testing_permitted=story.profile == "US" and story.cgp,
             responsible_clinician=by,
             # A first course given at another clinic, four months before this one.
