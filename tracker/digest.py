@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.roles import CLINICIAN
-from tracker.models import WorklistEntry
+from tracker.models import DigestSent, WorklistEntry
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 
@@ -131,12 +131,38 @@ def digest_message(digest: Digest) -> EmailMultiAlternatives:
     return message
 
 
-def send_digests(*, as_of: date | None = None, dry_run: bool = False) -> DigestResult:
-    """Email every clinician their digest (``dry_run``: build them, send nothing)."""
+def _claim(digest: Digest, as_of: date) -> bool:
+    """Record that this run sends the clinician's digest of the day; False when another run
+    (on this or another app server) already did."""
+    _, created = DigestSent.objects.get_or_create(
+        clinician=digest.clinician, day=as_of, defaults={"items": digest.item_count}
+    )
+    return created
+
+
+def send_digests(
+    *, as_of: date | None = None, dry_run: bool = False, force: bool = False
+) -> DigestResult:
+    """Email every clinician their digest (``dry_run``: build them, send nothing).
+
+    Each clinician gets at most one digest a day, however many servers run the command at
+    the same time (``force`` sends again).
+    """
     as_of = as_of or timezone.localdate()
     digests = build_digests(as_of)
-    if digests and not dry_run:
-        mailers.default.send_messages([digest_message(d) for d in digests])
+    if not dry_run:
+        if force:
+            DigestSent.objects.filter(day=as_of).delete()
+        digests = [d for d in digests if _claim(d, as_of)]
+        if digests:
+            try:
+                mailers.default.send_messages([digest_message(d) for d in digests])
+            except Exception:
+                # Nothing was sent: release the claims so that the next run tries again.
+                DigestSent.objects.filter(
+                    day=as_of, clinician__in=[d.clinician for d in digests]
+                ).delete()
+                raise
     return DigestResult(
         digests=len(digests),
         clinicians=len({d.clinician.pk for d in digests}),

@@ -436,3 +436,23 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} viewed {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DigestSent(models.Model):
+    """One clinician's digest of one day. The unique pair makes the daily run safe on several
+    app servers at once: only the run that records the row sends the email."""
+
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    items = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinician", "day"], name="one_digest_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.clinician_id} on {self.day}"

@@ -120,3 +120,22 @@ def test_each_clinician_gets_only_their_own_patients(mailoutbox, course, dana):
     assert "(MRN G1)" in by_recipient["alice@clinic.example"]
     assert "(MRN D1)" not in by_recipient["alice@clinic.example"]
     assert "(MRN D1)" in by_recipient["dana@clinic.example"]
+
+
+def test_a_second_run_the_same_day_sends_nothing_more(mailoutbox, course):
+    from tracker.digest import send_digests
+
+    first = send_digests()
+    second = send_digests()
+    assert first.digests >= 1
+    assert second.digests == 0
+    assert len(mailoutbox) == first.digests
+
+
+def test_force_sends_again(mailoutbox, course):
+    from tracker.digest import send_digests
+
+    send_digests()
+    again = send_digests(force=True)
+    assert again.digests >= 1
+    assert len(mailoutbox) == 2 * again.digests
