@@ -158,64 +158,34 @@ def _act(request, course_id: int, key: str, form_name: str, form_class, call):
     return render(request, "tracker/review.html", context)
 
 
-@require_POST
-@permission_required("patients.review_monitoring", raise_exception=True)
-def acknowledge(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
-    return _act(
-        request,
-        course_id,
-        key,
-        "acknowledge",
-        forms.AcknowledgeForm,
-        lambda course, data: services.review_acknowledge(
-            course=course, key=key, note=data["note"], by=request.user
-        ),
-    )
+def _review_action(name: str, form_class, service, permission: str):
+    """A POST-only view that validates ``form_class`` and passes its fields to ``service``."""
+
+    @require_POST
+    @permission_required(permission, raise_exception=True)
+    def view(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
+        return _act(
+            request,
+            course_id,
+            key,
+            name,
+            form_class,
+            lambda course, data: service(course=course, key=key, by=request.user, **data),
+        )
+
+    view.__name__ = view.__qualname__ = name
+    return view
 
 
-@require_POST
-@permission_required("patients.review_monitoring", raise_exception=True)
-def snooze(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
-    return _act(
-        request,
-        course_id,
-        key,
-        "snooze",
-        forms.SnoozeForm,
-        lambda course, data: services.review_snooze(
-            course=course, key=key, until=data["until"], reason=data["reason"], by=request.user
-        ),
-    )
-
-
-@require_POST
-@permission_required("patients.review_monitoring", raise_exception=True)
-def waive(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
-    return _act(
-        request,
-        course_id,
-        key,
-        "waive",
-        forms.WaiveForm,
-        lambda course, data: services.review_waive(
-            course=course, key=key, reason=data["reason"], by=request.user
-        ),
-    )
-
-
-@require_POST
-@permission_required("patients.record_outreach", raise_exception=True)
-def outreach(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
-    return _act(
-        request,
-        course_id,
-        key,
-        "outreach",
-        forms.OutreachForm,
-        lambda course, data: services.outreach_record(
-            course=course, key=key, method=data["method"], note=data["note"], by=request.user
-        ),
-    )
+REVIEW = "patients.review_monitoring"
+acknowledge = _review_action(
+    "acknowledge", forms.AcknowledgeForm, services.review_acknowledge, REVIEW
+)
+snooze = _review_action("snooze", forms.SnoozeForm, services.review_snooze, REVIEW)
+waive = _review_action("waive", forms.WaiveForm, services.review_waive, REVIEW)
+outreach = _review_action(
+    "outreach", forms.OutreachForm, services.outreach_record, "patients.record_outreach"
+)
 
 
 @permission_required("tracker.view_accesslog", raise_exception=True)
