@@ -123,6 +123,11 @@ def _summary_values(evaluation: Evaluation, course: Course) -> dict:
     }
 
 
+# Rows per UPDATE statement of bulk_update: its CASE expressions grow with the rows, so the
+# cost per row grows with the batch; small statements are much faster than one large one.
+BULK_UPDATE_BATCH = 100
+
+
 class _TableSync:
     """Brings the stored rows of one table for a batch of courses in line with wanted values."""
 
@@ -202,7 +207,9 @@ class _TableSync:
         self.model.objects.bulk_create(self.new)
         if self.changed:
             extra = ["evaluated_on"] if self.today is not None else []
-            self.model.objects.bulk_update(self.changed, [*sorted(self.fields), *extra])
+            self.model.objects.bulk_update(
+                self.changed, [*sorted(self.fields), *extra], batch_size=BULK_UPDATE_BATCH
+            )
         if self.stale:
             self.model.objects.filter(pk__in=[r["id"] for r in self.stale]).delete()
 
