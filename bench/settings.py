@@ -1,0 +1,13 @@
+"""Settings for the benchmark: production settings, plus a collected-static folder outside the tree.
+
+Everything else (DEBUG off, secure cookies, the manifest static storage) is what production runs.
+"""
+
+import os
+from pathlib import Path
+
+from tracker.settings import *  # noqa: F403
+from tracker.settings import ALLOWED_HOSTS
+
+STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/isotrack-bench-static"))
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
