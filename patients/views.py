@@ -27,7 +27,6 @@ from patients.models import (
     Course,
     CourseStatus,
     DoseChange,
-    LabResult,
     Patient,
     Visit,
 )
@@ -281,7 +280,6 @@ def _timeline(course: Course) -> list[dict]:
             "label": record.kind_label,
             "summary": record.summary(),
             "is_visit": isinstance(record, Visit),
-            "is_lab": isinstance(record, LabResult),
         }
         for record in records
     ]
@@ -536,10 +534,9 @@ def mark_entered_in_error(request: HttpRequest, pk: int, kind: str, record_pk: i
     model = RECORD_MODELS.get(kind)
     if model is None:
         raise Http404("Unknown record type.")
-    allowed = request.user.has_perm(RECORD_CLINICAL) or (
-        model is LabResult and request.user.has_perm(ENTER_LAB_RESULTS)
-    )
-    if not allowed:
+    # Taking a record out of every calculation is a clinical decision: clinicians only, lab
+    # results included (staff enter outside results, a clinician corrects them).
+    if not request.user.has_perm(RECORD_CLINICAL):
         raise PermissionDenied
     record = get_object_or_404(
         model.objects.select_related("course__patient"), pk=record_pk, course__patient_id=pk

@@ -32,25 +32,16 @@ from tests import factories
 
 # URL names (with namespace) that clinic staff may POST to, besides outreach.
 STAFF_MAY_POST = {"logout", "password_change", "admin:logout"}
-# (URL name, parameter) -> which values of that parameter staff may POST to. Correcting a lab
-# result (marking it entered in error) belongs to lab-result entry.
+# (URL name, parameter) -> which values of that parameter staff may POST to. Marking a record
+# entered in error is a clinician's decision, lab results included.
 STAFF_MAY_POST_KINDS = {
     ("patients:record_add", "kind"): {"lab-result"},
-    ("patients:mark_error", "kind"): {"labresult"},
 }
 
 # Read-only pages that answer a POST as they answer a GET instead of refusing it with 405.
 # Each is still checked to change nothing. A new read-only page should refuse POST instead
 # (@require_safe), and then it needs no entry here.
-READ_ONLY_ACCEPTING_POST = {
-    "home",
-    "patients:list",
-    "patients:detail",
-    "patients:history",
-    "tracker:schedules",
-    "tracker:worklist_csv",
-    "tracker:review",
-}
+READ_ONLY_ACCEPTING_POST: set[str] = set()
 
 # Rows that change on every request (sessions, login throttling), not clinical data.
 # The access log records who looked at what: reading a page adds to it by design.

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
 from tracker import forms, services
@@ -31,6 +31,7 @@ def _worklist_filter(request: HttpRequest) -> WorklistFilter:
     return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
     filterset = _worklist_filter(request)
@@ -63,6 +64,7 @@ def _counts(today) -> dict:
     return {"status": by_status, "kind": sorted(by_kind.items(), key=lambda kv: -kv[1])}
 
 
+@require_safe
 def worklist_csv(request: HttpRequest) -> HttpResponse:
     """Exactly the rows of the current filtered view, in its order."""
     filterset = _worklist_filter(request)
@@ -111,6 +113,7 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
+@require_safe
 def schedules(request: HttpRequest) -> HttpResponse:
     """Every rule of a profile in plain words, with its source."""
     profiles = ["US", "UK", "EU"]
@@ -122,6 +125,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/schedules.html", context)
 
 
+@require_safe
 def review(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.select_related("patient"), pk=course_id)
     context = {**review_context(course, key), "forms": _review_forms()}
@@ -188,6 +192,7 @@ outreach = _review_action(
 )
 
 
+@require_safe
 @permission_required("tracker.view_accesslog", raise_exception=True)
 def access_log(request: HttpRequest) -> HttpResponse:
     """Clinic admins read who viewed which patient's record, per patient or per user."""

@@ -359,15 +359,13 @@ def test_timeline_strikes_through_an_entered_in_error_record(client, alice, cour
     assert "Entered in error: wrong scale" in page
 
 
-def test_staff_see_the_error_action_only_for_lab_results(client, alice, bob, course):
+def test_staff_see_no_error_action_and_clinicians_do(client, alice, bob, course):
     lab = services.lab_result_record(
         course=course, date=YESTERDAY, analyte="alt", value=20, unit="U/L", by=bob
     )
-    weight = services.weight_record(course=course, date=YESTERDAY, kg="60.5", by=alice)
-    page = login(client, bob).get(detail_url(course.patient)).content.decode()
-    pk = course.patient_id
-    assert reverse("patients:mark_error", args=[pk, "labresult", lab.pk]) in page
-    assert reverse("patients:mark_error", args=[pk, "weightmeasurement", weight.pk]) not in page
+    url = reverse("patients:mark_error", args=[course.patient_id, "labresult", lab.pk])
+    assert url not in login(client, bob).get(detail_url(course.patient)).content.decode()
+    assert url in login(client, alice).get(detail_url(course.patient)).content.decode()
 
 
 def test_patient_page_links_to_the_change_history(client, bob, patient):
@@ -757,13 +755,16 @@ def test_mark_entered_in_error_works_for_a_visit(client, alice, course):
     assert visit.entered_in_error
 
 
-def test_staff_can_mark_a_lab_result_entered_in_error(client, bob, course):
+def test_staff_cannot_take_a_lab_result_out_of_the_calculations(client, bob, course):
+    # Staff enter results from outside labs; correcting one is a clinician's decision, since
+    # it removes the result (and any alert it raised) from every calculation.
     lab = services.lab_result_record(
         course=course, date=YESTERDAY, analyte="alt", value=20, unit="U/L", by=bob
     )
-    login(client, bob).post(error_url(lab), {"reason": "other patient's sample"})
+    response = login(client, bob).post(error_url(lab), {"reason": "other patient's sample"})
+    assert response.status_code == 403
     lab.refresh_from_db()
-    assert lab.entered_in_error
+    assert not lab.entered_in_error
 
 
 def test_staff_cannot_mark_a_weight_entered_in_error(client, alice, bob, course):

@@ -46,7 +46,7 @@ RECORD_PERMISSION = {
 }
 
 MATRIX: dict[str, dict] = {
-    "home": row(ALL, ALL),
+    "home": row(ALL, NOBODY),
     "about": row(ALL, ALL, anonymous_get="ok", anonymous_post="ok"),
     "login": row(ALL, ALL, anonymous_get="ok", anonymous_post="ok"),
     # Logging out (POST only) ends on the login page.
@@ -72,11 +72,11 @@ MATRIX: dict[str, dict] = {
         for kind, spec in RECORD_KINDS.items()
     },
     "patients:mark_error[pregnancytest]": row(CLINICIAN_ONLY, CLINICIAN_ONLY),
-    "patients:mark_error[labresult]": row(LAB_ENTRY, LAB_ENTRY),
-    "tracker:schedules": row(ALL, ALL),
-    "tracker:access_log": row(ADMIN_ONLY, ADMIN_ONLY),
-    "tracker:worklist_csv": row(ALL, ALL),
-    "tracker:review": row(ALL, ALL),
+    "patients:mark_error[labresult]": row(CLINICIAN_ONLY, CLINICIAN_ONLY),
+    "tracker:schedules": row(ALL, NOBODY),
+    "tracker:access_log": row(ADMIN_ONLY, NOBODY),
+    "tracker:worklist_csv": row(ALL, NOBODY),
+    "tracker:review": row(ALL, NOBODY),
     "tracker:acknowledge": row(NOBODY, CLINICIAN_ONLY),
     "tracker:snooze": row(NOBODY, CLINICIAN_ONLY),
     "tracker:waive": row(NOBODY, CLINICIAN_ONLY),
