@@ -8,6 +8,8 @@ the same for many courses in batches, for the nightly run (date-driven status ch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -414,8 +416,32 @@ def _worklist_values(
     return entries
 
 
-def course_refresh(course: Course, *, today: date | None = None) -> Evaluation:
-    """Re-evaluate one course and store its items, alerts and readiness."""
+_deferred: ContextVar[set[int] | None] = ContextVar("deferred_refresh", default=None)
+
+
+@contextmanager
+def deferred_refresh(*, today: date | None = None) -> Iterator[None]:
+    """Write many records, then re-evaluate each touched course once at the end.
+
+    For bulk loading (the demo clinic, imports): inside the block ``course_refresh`` only
+    notes the course, so stored state is brought up to date when the block ends.
+    """
+    touched: set[int] = set()
+    token = _deferred.set(touched)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    refresh_courses(today=today, course_ids=sorted(touched))
+
+
+def course_refresh(course: Course, *, today: date | None = None) -> Evaluation | None:
+    """Re-evaluate one course and store its items, alerts and readiness (inside
+    ``deferred_refresh``: note the course and return None)."""
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.add(course.pk)
+        return None
     today = today or timezone.localdate()
     course = Course.objects.select_related("patient").get(pk=course.pk)
     ruleset = current_ruleset()

@@ -10,11 +10,9 @@ running it again creates nothing twice.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from unittest import mock
 
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
@@ -23,7 +21,7 @@ from django.db import transaction
 from patients import services
 from patients.models import Course, CourseStatus, LabResult, Patient
 from patients.roles import CLINIC_ADMIN, CLINICIAN, STAFF
-from tracker.services import refresh_courses
+from tracker.services import deferred_refresh
 
 DEMO_PASSWORD = "isotrack-demo-1"
 
@@ -513,23 +511,6 @@ class ClinicHistory:
             )
 
 
-@contextmanager
-def refresh_once_at_the_end(today: date) -> Iterator[None]:
-    """Re-evaluate every touched course once, after all its records are written.
-
-    The services re-evaluate a course after each record; for a whole clinic written in one go,
-    evaluating each course once at the end gives the same stored state in a fraction of the time.
-    """
-    touched: set[int] = set()
-
-    def remember(course, *, today=None):
-        touched.add(course.pk)
-
-    with mock.patch.object(services, "course_refresh", remember):
-        yield
-    refresh_courses(today=today, course_ids=sorted(touched))
-
-
 def ensure_users() -> tuple[dict[str, User], int]:
     users: dict[str, User] = {}
     created_count = 0
@@ -560,7 +541,7 @@ def seed_demo_clinic(*, today: date) -> SeedResult:
     users, result.users_created = ensure_users()
     history = ClinicHistory(today=today, clinician=users["clinician"], staff=users["staff"])
     existing = set(Patient.objects.values_list("mrn", flat=True))
-    with refresh_once_at_the_end(today):
+    with deferred_refresh(today=today):
         for story in history.stories():
             if story.mrn in existing:
                 result.patients_existing += 1

@@ -170,3 +170,21 @@ def test_monitoring_report_as_csv_for_one_patient(course):
 def test_monitoring_report_for_an_unknown_patient_is_a_clear_error(course):
     with pytest.raises(CommandError, match="No course"):
         call_command("monitoring_report", "--as-of", "2026-10-01", "--patient", "NOPE")
+
+
+def test_deferred_refresh_evaluates_each_touched_course_once_at_the_end(course, alice):
+    from tracker.services import deferred_refresh
+
+    with deferred_refresh(today=TODAY):
+        services.lab_result_record(
+            course=course,
+            date=dt.date(2026, 9, 1),
+            analyte="alt",
+            value=20,
+            unit="U/L",
+            by=alice,
+            today=TODAY,
+        )
+        # Not yet: stored state is brought up to date when the block ends.
+        assert item(course, "US-B6:alt").status == "overdue"
+    assert item(course, "US-B6:alt").status == "satisfied"
