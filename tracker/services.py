@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from patients.models import Course, CourseStatus
@@ -130,6 +130,34 @@ def _summary_values(evaluation: Evaluation, course: Course) -> dict:
 BULK_UPDATE_BATCH = 100
 
 
+def _update_rows(model, rows: list, fields: list[str]) -> None:
+    """Write ``fields`` of changed rows: on PostgreSQL one UPDATE ... FROM (VALUES ...) per
+    1,000 rows, elsewhere ``bulk_update`` (whose CASE expressions cost about a millisecond a
+    row to build, which made the nightly run's writes dominate it)."""
+    if connection.vendor != "postgresql" or connection.Database.__name__ != "psycopg2":
+        model.objects.bulk_update(rows, fields, batch_size=BULK_UPDATE_BATCH)
+        return
+    from psycopg2.extras import execute_values
+
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(
+        f"{quote(c.column)} = v.{quote(c.column)}::{c.cast_db_type(connection)}" for c in columns
+    )
+    names = ", ".join(quote(c.column) for c in columns)
+    table = quote(model._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES %s) AS v(id, {names}) "
+        f"WHERE {table}.{quote('id')} = v.id"
+    )
+    values = [
+        (row.pk, *(c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns))
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, sql, values, page_size=1000)
+
+
 class _TableSync:
     """Brings the stored rows of one table for a batch of courses in line with wanted values."""
 
@@ -209,9 +237,7 @@ class _TableSync:
         self.model.objects.bulk_create(self.new)
         if self.changed:
             extra = ["evaluated_on"] if self.today is not None else []
-            self.model.objects.bulk_update(
-                self.changed, [*sorted(self.fields), *extra], batch_size=BULK_UPDATE_BATCH
-            )
+            _update_rows(self.model, self.changed, [*sorted(self.fields), *extra])
         if self.stale:
             self.model.objects.filter(pk__in=[r["id"] for r in self.stale]).delete()
 
