@@ -1,6 +1,6 @@
 """Load test of the worklist: gunicorn on 127.0.0.1, wrk for 60 seconds, logged-in sessions.
 
-    .venv/bin/python bench/load.py                      # 3 workers x 2 threads, wrk -t2 -c16
+    .venv/bin/python bench/load.py                      # 2 sync workers, wrk -t2 -c16
     .venv/bin/python bench/load.py --workers 4 --threads 1 --duration 30
 
 Needs Debian's wrk (apt-get install -y wrk) and the benchmark database (bench/build.py).
@@ -92,8 +92,8 @@ def wait_until_up(url: str, cookie: str, timeout: float = 30) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load (at most 120).")
     parser.add_argument("--port", type=int, default=8765)
