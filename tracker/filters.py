@@ -13,6 +13,7 @@ from tracker.models import WorklistEntry
 
 STATUS_CHOICES = [("overdue", "Overdue"), ("due_soon", "Due soon"), ("open", "Open alert")]
 KIND_CHOICES = [
+    ("lab", "Lab result"),
     ("pregnancy_test", "Pregnancy test"),
     ("contraception_start", "Contraception started"),
     ("contraception_attestation", "Contraception attestation"),
@@ -22,7 +23,6 @@ KIND_CHOICES = [
     ("rems_confirmation", "Monthly programme confirmation"),
     ("mood_screen", "Mood screen"),
     ("sexual_function", "Sexual function"),
-    ("lab", "Lab result"),
 ]
 LEVEL_CHOICES = [("critical", "Critical"), ("high", "High"), ("info", "Info")]
 SORT_CHOICES = [
@@ -42,8 +42,10 @@ SORT_ORDER = {
 
 
 class WorklistFilter(django_filters.FilterSet):
+    # distinct=False: one entry is one row, so the filter needs no DISTINCT (which would stop
+    # the worklist index from serving the page).
     status = django_filters.MultipleChoiceFilter(
-        choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple
+        choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     item_kind = django_filters.ChoiceFilter(
         choices=KIND_CHOICES, label="Item kind", empty_label="Any"
@@ -80,6 +82,12 @@ class WorklistFilter(django_filters.FilterSet):
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select) and not isinstance(widget, forms.SelectMultiple):
+                widget.attrs["class"] = "form-select form-select-sm"
+            elif isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs["class"] = "form-check-input"
 
     def filter_mine(self, queryset, name, value):
         if value and self.request is not None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from patients.models import Course, CourseStatus
 from patients.validation import FieldErrors
 from tracker.engine import evaluate
+from tracker.engine.analytes import ANALYTES
 from tracker.engine.results import Evaluation
 from tracker.engine.rules import RuleSet
 from tracker.models import (
@@ -404,7 +405,7 @@ def _worklist_values(
             "item_kind": rule_kinds.get(item["rule_code"], "other"),
             "title": item["name"][:1].upper()
             + item["name"][1:]
-            + (f" ({item['analyte']})" if item["analyte"] else ""),
+            + (f" ({ANALYTES[item['analyte']].label})" if item["analyte"] in ANALYTES else ""),
             "detail": item["explanation"],
             "status": item["status"],
             "level": "",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
 from tracker import forms, services
-from tracker.filters import WorklistFilter
+from tracker.filters import KIND_CHOICES, WorklistFilter
 from tracker.models import AccessLog
 from tracker.selectors import review_context, schedule_rows, worklist_entries
 
@@ -61,7 +61,9 @@ def _counts(today) -> dict:
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
         by_kind[row["item_kind"]] = by_kind.get(row["item_kind"], 0) + row["n"]
-    return {"status": by_status, "kind": sorted(by_kind.items(), key=lambda kv: -kv[1])}
+    labels = dict(KIND_CHOICES)
+    kinds = sorted(by_kind.items(), key=lambda kv: -kv[1])
+    return {"status": by_status, "kind": [(labels.get(k, k), n) for k, n in kinds]}
 
 
 @require_safe
