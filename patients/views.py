@@ -32,6 +32,7 @@ from patients.models import (
 )
 from tracker.charts import course_charts
 from tracker.grid import course_grid
+from tracker.monitoring import course_facts
 from tracker.selectors import course_monitoring_context
 
 RECORD_CLINICAL = "patients.record_clinical"
@@ -313,6 +314,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if course is not None:
         today = timezone.localdate()
+        facts = course_facts(course)  # read once for the grid and the charts
         context.update(
             add_links=[
                 (slug, spec.title)
@@ -321,8 +323,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and (slug != "hold-resolution" or course.status == CourseStatus.ON_HOLD)
             ],
             monitoring=course_monitoring_context(course),
-            grid=course_grid(course, today=today),
-            charts=course_charts(course, today=today),
+            grid=course_grid(course, today=today, facts=facts),
+            charts=course_charts(course, today=today, facts=facts),
             timeline=_timeline(course),
             dose_now=_dose_now(course, today),
         )

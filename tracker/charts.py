@@ -643,14 +643,19 @@ def build_charts(facts: CourseFacts, ruleset: RuleSet, *, today: date, prefix: s
     return {"today": today, "charts": charts, "prefix": prefix}
 
 
-def course_charts(course: Course, *, today: date | None = None) -> dict:
+def course_charts(
+    course: Course, *, today: date | None = None, facts: CourseFacts | None = None
+) -> dict:
     """Triglycerides, ALT and cumulative-dose charts of a course, for ``_charts.html``.
 
     Records entered in error are left out (they are not in the course's facts).
     """
     today = today or timezone.localdate()
     charts = build_charts(
-        course_facts(course), current_ruleset(), today=today, prefix=f"course-{course.pk}-chart"
+        facts or course_facts(course),
+        current_ruleset(),
+        today=today,
+        prefix=f"course-{course.pk}-chart",
     )
     charts["course"] = course
     return charts
