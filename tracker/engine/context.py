@@ -3,7 +3,7 @@ questions every part of the evaluation asks of them (which test qualifies, is it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -40,6 +40,8 @@ class CourseContext:
     started: bool  # S known, not planned and S <= T
     ended: bool  # E <= T
     hold_test: PregnancyTest | None  # the positive test holding the course, if any
+    # Events dated on or before T, sorted, per tuple of facts: computed once per evaluation.
+    _sorted: dict[int, tuple] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def category(self) -> Category | None:
@@ -55,7 +57,7 @@ class CourseContext:
         return self.category != Category.CANNOT_GET_PREGNANT
 
     def tests(self) -> tuple[PregnancyTest, ...]:
-        return _upto(self.course.pregnancy_tests, self.today)
+        return self.upto(self.course.pregnancy_tests)
 
     def negative_tests(self) -> tuple[PregnancyTest, ...]:
         return tuple(t for t in self.tests() if t.result == TestResult.NEGATIVE)
@@ -90,7 +92,10 @@ class CourseContext:
         return len(methods) >= min_methods or any(m in single for m in methods)
 
     def upto[E: Dated](self, events: tuple[E, ...]) -> tuple[E, ...]:
-        return _upto(events, self.today)
+        key = id(events)  # the facts' own tuples, alive as long as this context
+        if key not in self._sorted:
+            self._sorted[key] = _upto(events, self.today)
+        return self._sorted[key]
 
 
 def _hold_test(course: CourseFacts, today: date) -> PregnancyTest | None:

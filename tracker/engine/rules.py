@@ -13,6 +13,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import date
 from enum import Enum, StrEnum
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -206,8 +207,15 @@ class RuleSet:
     profiles: tuple[ProfileSettings, ...] = ()
     settings: RuleSetSettings = field(default_factory=RuleSetSettings)
 
+    @cached_property
+    def _rules_by_profile(self) -> dict[str, tuple[RuleSpec, ...]]:
+        grouped: dict[str, list[RuleSpec]] = {}
+        for r in self.rules:
+            grouped.setdefault(r.profile, []).append(r)
+        return {profile: tuple(rules) for profile, rules in grouped.items()}
+
     def rules_for(self, profile: str) -> tuple[RuleSpec, ...]:
-        return tuple(r for r in self.rules if r.profile == profile)
+        return self._rules_by_profile.get(profile, ())
 
     def checks_for(self, profile: str) -> tuple[DispensingCheckSpec, ...]:
         return tuple(c for c in self.checks if profile in c.profiles and c.active)
@@ -220,6 +228,10 @@ class RuleSet:
 
     def known_item_codes(self) -> frozenset[str]:
         """Every item code any profile can report, for validating scenario and form input."""
+        return self._known_item_codes
+
+    @cached_property
+    def _known_item_codes(self) -> frozenset[str]:
         codes: set[str] = set()
         for r in self.rules:
             if r.due_anchor == DueAnchor.ABNORMAL_RESULT:
