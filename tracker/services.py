@@ -482,6 +482,33 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[i : i + size]
 
 
+def _refresh_batch(
+    batch: list[int], today: date, write: bool, ruleset: RuleSet | None = None
+) -> RefreshResult:
+    """One batch in its own transaction, its course rows locked."""
+    ruleset = ruleset or current_ruleset()
+    with transaction.atomic():
+        courses = list(
+            Course.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(pk__in=batch)
+            .order_by("pk")
+        )
+        evaluations = evaluate_courses(courses, today, ruleset)
+        return store_evaluations(courses, evaluations, today, write=write, ruleset=ruleset)
+
+
+def _refresh_batch_in_child(args: tuple[list[int], date, bool]) -> RefreshResult:
+    return _refresh_batch(*args)
+
+
+def _child_start() -> None:
+    # A forked process must not share the parent's database connections.
+    from django.db import connections
+
+    connections.close_all()
+
+
 def refresh_courses(
     *,
     today: date | None = None,
@@ -489,28 +516,22 @@ def refresh_courses(
     batch_size: int = 500,
     write: bool = True,
     progress=None,
+    processes: int = 1,
 ) -> RefreshResult:
     """Re-evaluate many courses in batches (memory flat in the number of courses).
 
     Each batch is its own transaction, with its course rows locked, so two runs at the same
-    time serialise per batch and the second finds nothing left to change.
+    time serialise per batch and the second finds nothing left to change. With
+    ``processes`` > 1 the batches are shared between that many worker processes (PostgreSQL).
     """
     today = today or timezone.localdate()
     ids = list(course_ids) if course_ids is not None else None
     if ids is None:
         ids = list(Course.objects.order_by("pk").values_list("pk", flat=True))
+    batches = list(_batches(ids, batch_size))
     total = RefreshResult()
-    ruleset = current_ruleset()
-    for batch in _batches(ids, batch_size):
-        with transaction.atomic():
-            courses = list(
-                Course.objects.select_for_update(of=("self",))
-                .select_related("patient")
-                .filter(pk__in=batch)
-                .order_by("pk")
-            )
-            evaluations = evaluate_courses(courses, today, ruleset)
-            part = store_evaluations(courses, evaluations, today, write=write, ruleset=ruleset)
+
+    def add(part: RefreshResult) -> None:
         total.courses += part.courses
         total.changed_items += part.changed_items
         total.changed_alerts += part.changed_alerts
@@ -518,6 +539,23 @@ def refresh_courses(
         total.differences += part.differences
         if progress is not None:
             progress(total.courses, len(ids))
+
+    if processes > 1 and len(batches) > 1:
+        import multiprocessing
+
+        from django.db import connections
+
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes, initializer=_child_start) as pool:
+            for part in pool.imap_unordered(
+                _refresh_batch_in_child, [(batch, today, write) for batch in batches]
+            ):
+                add(part)
+        return total
+    ruleset = current_ruleset()
+    for batch in batches:
+        add(_refresh_batch(batch, today, write, ruleset))
     return total
 
 

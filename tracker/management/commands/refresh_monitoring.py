@@ -10,6 +10,7 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from tracker.services import refresh_courses
 
@@ -21,8 +22,16 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="Report drift, write nothing.")
         parser.add_argument("--as-of", type=date.fromisoformat, help="Evaluation date.")
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="Share the batches between this many processes (PostgreSQL; e.g. 2 on 2 cores).",
+        )
 
-    def handle(self, *args, check=False, as_of=None, batch_size=500, **options):
+    def handle(self, *args, check=False, as_of=None, batch_size=500, processes=1, **options):
+        if processes > 1 and connection.vendor == "sqlite":
+            raise CommandError("--processes needs PostgreSQL: SQLite takes one writer at a time.")
         tty = sys.stdout.isatty() and options.get("verbosity", 1) > 0
         started = time.perf_counter()
 
@@ -37,7 +46,11 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
         result = refresh_courses(
-            today=as_of, batch_size=batch_size, write=not check, progress=progress
+            today=as_of,
+            batch_size=batch_size,
+            write=not check,
+            progress=progress,
+            processes=processes,
         )
         if tty:
             self.stdout.write("")
