@@ -595,6 +595,34 @@ def _action_target(course: Course, key: str) -> tuple[str, str]:
     raise ValidationError(f"Nothing called {key} is monitored on this course.")
 
 
+def _record_action(
+    course: Course,
+    key: str,
+    action: str,
+    *,
+    by,
+    today: date,
+    items_only: bool = False,
+    **fields,
+) -> ReviewAction:
+    """Store one review action on a monitored item or alert, then re-evaluate the course."""
+    target_kind, status = _action_target(course, key)
+    if items_only and target_kind != "item":
+        verb = ReviewActionKind(action).label.lower()
+        raise ValidationError(f"An alert cannot be {verb}: review it instead.")
+    record = ReviewAction.objects.create(
+        course=course,
+        key=key,
+        target_kind=target_kind,
+        action=action,
+        status_at_action=status,
+        created_by=by,
+        **fields,
+    )
+    course_refresh(course, today=today)
+    return record
+
+
 @transaction.atomic
 def review_acknowledge(
     *, course: Course, key: str, note: str, by, today: date | None = None
@@ -604,11 +632,14 @@ def review_acknowledge(
     errors = FieldErrors()
     note = _require_note(errors, "note", note, "Write what was decided.")
     errors.raise_if_any()
-    target_kind, status = _action_target(course, key)
-    if target_kind == "alert":
+    # The action first, so it records the status the clinician saw (an alert still open).
+    action = _record_action(
+        course, key, ReviewActionKind.ACKNOWLEDGE, by=by, today=today, note=note
+    )
+    alert = MonitoringAlert.objects.filter(course=course, key=key).first()
+    if alert is not None:
         from patients.services import alert_review_record
 
-        alert = MonitoringAlert.objects.get(course=course, key=key)
         alert_review_record(
             course=course,
             date=max(today, alert.event_date),
@@ -619,16 +650,6 @@ def review_acknowledge(
             by=by,
             today=max(today, alert.event_date),
         )
-    action = ReviewAction.objects.create(
-        course=course,
-        key=key,
-        target_kind=target_kind,
-        action=ReviewActionKind.ACKNOWLEDGE,
-        note=note,
-        status_at_action=status,
-        created_by=by,
-    )
-    course_refresh(course, today=today)
     return action
 
 
@@ -648,21 +669,16 @@ def review_snooze(
     elif (until - today).days > MAX_SNOOZE_DAYS:
         errors.add("until", f"An item can be snoozed for at most {MAX_SNOOZE_DAYS} days.")
     errors.raise_if_any()
-    target_kind, status = _action_target(course, key)
-    if target_kind != "item":
-        raise ValidationError("An alert cannot be snoozed: review it instead.")
-    action = ReviewAction.objects.create(
-        course=course,
-        key=key,
-        target_kind=target_kind,
-        action=ReviewActionKind.SNOOZE,
+    return _record_action(
+        course,
+        key,
+        ReviewActionKind.SNOOZE,
+        by=by,
+        today=today,
+        items_only=True,
         note=reason,
         snoozed_until=until,
-        status_at_action=status,
-        created_by=by,
     )
-    course_refresh(course, today=today)
-    return action
 
 
 @transaction.atomic
@@ -675,20 +691,9 @@ def review_waive(
     errors = FieldErrors()
     reason = _require_note(errors, "reason", reason, "Give the clinical reason for the waiver.")
     errors.raise_if_any()
-    target_kind, status = _action_target(course, key)
-    if target_kind != "item":
-        raise ValidationError("An alert cannot be waived: review it instead.")
-    action = ReviewAction.objects.create(
-        course=course,
-        key=key,
-        target_kind=target_kind,
-        action=ReviewActionKind.WAIVE,
-        note=reason,
-        status_at_action=status,
-        created_by=by,
+    return _record_action(
+        course, key, ReviewActionKind.WAIVE, by=by, today=today, items_only=True, note=reason
     )
-    course_refresh(course, today=today)
-    return action
 
 
 @transaction.atomic
@@ -701,16 +706,12 @@ def outreach_record(
     if method not in OutreachMethod.values:
         errors.add("method", "Choose how the patient was contacted.")
     errors.raise_if_any()
-    target_kind, status = _action_target(course, key)
-    action = ReviewAction.objects.create(
-        course=course,
-        key=key,
-        target_kind=target_kind,
-        action=ReviewActionKind.OUTREACH,
+    return _record_action(
+        course,
+        key,
+        ReviewActionKind.OUTREACH,
+        by=by,
+        today=today,
         outreach_method=method,
         note=(note or "").strip(),
-        status_at_action=status,
-        created_by=by,
     )
-    course_refresh(course, today=today)
-    return action

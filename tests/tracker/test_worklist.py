@@ -242,6 +242,7 @@ def test_reviewing_an_alert_closes_it_and_keeps_it(client, alice, course):
     alert.refresh_from_db()
     assert alert.is_open is False
     assert not WorklistEntry.objects.filter(course=course, key=alert.key).exists()
+    assert ReviewAction.objects.get(key=alert.key).status_at_action == "open"
 
 
 def test_acknowledging_an_item_shows_on_the_worklist(client, alice, course):
