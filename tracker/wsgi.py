@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
 application = get_wsgi_application()
+
+from tracker.checks import refuse_development_key  # noqa: E402
+
+refuse_development_key()

@@ -43,9 +43,24 @@ def test_check_deploy_reports_nothing_in_production_mode():
 def test_production_refuses_the_development_secret_key():
     env = production_env()
     env.pop("DJANGO_SECRET_KEY")
-    result = manage("check", env=env)
+    result = manage("check", "--deploy", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_web_server_will_not_start_with_the_development_key():
+    env = production_env()
+    env.pop("DJANGO_SECRET_KEY")
+    result = subprocess.run(
+        [sys.executable, "-c", "import tracker.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_production_sends_security_headers():
