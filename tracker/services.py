@@ -498,17 +498,6 @@ def _refresh_batch(
         return store_evaluations(courses, evaluations, today, write=write, ruleset=ruleset)
 
 
-def _refresh_batch_in_child(args: tuple[list[int], date, bool]) -> RefreshResult:
-    return _refresh_batch(*args)
-
-
-def _child_start() -> None:
-    # A forked process must not share the parent's database connections.
-    from django.db import connections
-
-    connections.close_all()
-
-
 def refresh_courses(
     *,
     today: date | None = None,
@@ -543,13 +532,15 @@ def refresh_courses(
     if processes > 1 and len(batches) > 1:
         import multiprocessing
 
-        from django.db import connections
+        from django.db import connection
 
-        connections.close_all()
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=_child_start) as pool:
+        from tracker import refresh_worker
+
+        context = multiprocessing.get_context("spawn")
+        name = connection.settings_dict["NAME"]
+        with context.Pool(processes, initializer=refresh_worker.start, initargs=(name,)) as pool:
             for part in pool.imap_unordered(
-                _refresh_batch_in_child, [(batch, today, write) for batch in batches]
+                refresh_worker.run, [(batch, today, write) for batch in batches]
             ):
                 add(part)
         return total
