@@ -63,6 +63,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
     ]
     alerts = list(MonitoringAlert.objects.filter(course=course).order_by("-event_date", "-pk"))
     derived = summary.derived if summary else {}
+    last_day = derived.get("last_dispense_day")
     return {
         "course": course,
         "today": today,
@@ -74,6 +75,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
         "derived": derived,
         "target": float(course.target_mg_per_kg),
         "cumulative": derived.get("cumulative_mg_per_kg"),
+        "last_dispense_passed": bool(last_day) and date.fromisoformat(last_day) < today,
         "history": course_review_history(course),
     }
 
