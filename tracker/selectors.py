@@ -16,6 +16,18 @@ ITEM_GROUPS = (
     ("labs", "Laboratory monitoring"),
     ("post", "After the course"),
 )
+FLAG_LABELS = {
+    "target_band_reached": "Cumulative dose in the target band (≥ 120 mg/kg)",
+    "above_150": "Cumulative dose above 150 mg/kg",
+    "dose_below_band": "Daily dose below 0.5 mg/kg (low-dose regimen?)",
+    "dose_above_band": "Daily dose above 1.0 mg/kg",
+    "retreatment_gap": "Started less than 8 weeks after the previous course",
+    "category_missing": "Pregnancy-potential category not assigned",
+    "start_missing": "Course start missing",
+    "weight_missing": "Weight missing",
+    "dose_missing": "Dose missing for treatment days",
+    "rules_missing": "No monitoring rules for this profile",
+}
 STATUS_ORDER = {
     "overdue": 0,
     "due_soon": 1,
@@ -64,6 +76,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
     alerts = list(MonitoringAlert.objects.filter(course=course).order_by("-event_date", "-pk"))
     derived = summary.derived if summary else {}
     last_day = derived.get("last_dispense_day")
+    flags = summary.flags if summary else []
     return {
         "course": course,
         "today": today,
@@ -77,6 +90,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
         "cumulative": derived.get("cumulative_mg_per_kg"),
         "last_dispense_passed": bool(last_day) and date.fromisoformat(last_day) < today,
         "history": course_review_history(course),
+        "flags": [(code, FLAG_LABELS.get(code, code)) for code in flags],
     }
 
 

@@ -72,3 +72,22 @@ def test_the_panel_never_says_ready_when_the_category_is_missing(client, alice):
     assert "Ready to prescribe today" in page
     assert course.monitoring.ready_to_prescribe is False
     assert "category" in " ".join(course.monitoring.unmet).lower()
+
+
+def test_the_patient_page_shows_the_review_history_of_items(client, alice, bob, course):
+    from tracker import services as monitoring
+
+    key = course.worklist_entries.filter(kind="item").first().key
+    monitoring.outreach_record(
+        course=course, key=key, method="left_message", note="Voicemail, will call back", by=bob
+    )
+    page = panel(client, alice, course)
+    assert "Review history of items and alerts" in page
+    assert "Voicemail, will call back" in page
+    assert "Outreach" in page
+
+
+def test_dose_flags_are_named_in_words(client, alice, course):
+    services.dose_record(course=course, date=course.start, mg_per_day=10, by=alice)
+    page = panel(client, alice, course)
+    assert "Daily dose below 0.5 mg/kg" in page
