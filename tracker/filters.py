@@ -82,12 +82,6 @@ class WorklistFilter(django_filters.FilterSet):
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        for field in self.form.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.Select) and not isinstance(widget, forms.SelectMultiple):
-                widget.attrs["class"] = "form-select form-select-sm"
-            elif isinstance(widget, forms.CheckboxSelectMultiple):
-                widget.attrs["class"] = "form-check-input"
 
     def filter_mine(self, queryset, name, value):
         if value and self.request is not None:
@@ -103,8 +97,63 @@ class WorklistFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("hidden"):
-            queryset = queryset.filter(waived=False).filter(
-                Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=self.today)
-            )
+            queryset = visible_entries(queryset, self.today)
         order = SORT_ORDER.get(self.form.cleaned_data.get("sort") or "urgency")
         return queryset.order_by(*order)
+
+    def narrows(self) -> bool:
+        """Whether the rows differ from every visible entry (sorting alone does not count).
+
+        Filters that were not understood are ignored (and reported), so they do not count.
+        """
+        self.form.is_valid()
+        cleaned = getattr(self.form, "cleaned_data", {})
+        return any(
+            value not in (None, "", [], False) for name, value in cleaned.items() if name != "sort"
+        )
+
+
+def visible_entries(queryset, today):
+    """Entries the worklist shows by default: not waived, and not snoozed beyond yesterday."""
+    return queryset.filter(waived=False).filter(
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
+    )
+
+
+def form_controls(form) -> list[dict]:
+    """The filter form's fields as plain data for a light template.
+
+    Drawing Django's widget templates for every option costs more than the rest of the
+    worklist page; this gives the same controls (names, ids, labels, chosen values).
+    """
+    controls = []
+    for bound in form:
+        widget = bound.field.widget
+        value = bound.value()
+        control = {
+            "name": bound.html_name,
+            "id": bound.auto_id,
+            "label": bound.label,
+            "errors": bound.errors,
+            "options": [],
+        }
+        if isinstance(widget, forms.CheckboxInput):
+            control["kind"] = "checkbox"
+            control["checked"] = bool(value)
+        else:
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                control["kind"] = "checkboxes"
+                chosen = {str(v) for v in value or []}
+            else:
+                control["kind"] = "select"
+                chosen = {"" if value is None else str(value)}
+            options = [
+                (str(option), label, str(option) in chosen) for option, label in bound.field.choices
+            ]
+            if control["kind"] == "select" and options and not any(o[2] for o in options):
+                # Nothing chosen, or a value that was not understood (and is ignored): the
+                # first choice ("Any", or the default sort) is what applies.
+                options[0] = (options[0][0], options[0][1], True)
+            control["options"] = options
+        controls.append(control)
+    return controls

@@ -1,7 +1,10 @@
-"""Record every view of a patient's record in the access log."""
+"""Request-wide duties: the idle timeout of sessions, and the access log of patient records."""
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tracker.models import AccessLog
@@ -44,3 +47,41 @@ class AccessLogMiddleware:
                 .first()
             )
         return None
+
+
+# Where the session keeps the time it was last saved (seconds since the epoch).
+SESSION_TOUCHED = "_isotrack_touched"
+
+
+class SessionIdleMiddleware:
+    """Push the session's expiry on with use: the idle timeout counts from the last request.
+
+    Saving the session on every request (``SESSION_SAVE_EVERY_REQUEST``) costs a database write
+    and a commit per page. Here it is saved again only when its last save is at least
+    ``SESSION_TOUCH_SECONDS`` old, so a session ends between ``SESSION_COOKIE_AGE`` minus that
+    interval and ``SESSION_COOKIE_AGE`` after the last request: never later than configured.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None or session.is_empty():
+            return response  # no session to keep alive (anonymous, or just logged out)
+        now = int(time.time())
+        touched = session.get(SESSION_TOUCHED)
+        stale = (
+            not isinstance(touched, int) or not 0 <= now - touched < settings.SESSION_TOUCH_SECONDS
+        )
+        if stale or session.modified:
+            session[SESSION_TOUCHED] = now  # marks the session modified: saved, expiry renewed
+        return response
+
+
+def session_touched_at_login(sender, request, user, **kwargs) -> None:
+    """A new session is saved at login: it starts its idle time then."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_TOUCHED] = int(time.time())

@@ -393,6 +393,11 @@ class WorklistEntry(models.Model):
             models.Index(fields=["priority", "due_on"], name="worklist_order_idx"),
             models.Index(fields=["responsible_clinician", "priority", "due_on"]),
             models.Index(fields=["status", "priority", "due_on"]),
+            # The worklist's counts by status and kind, read from the index alone.
+            models.Index(
+                fields=["status", "item_kind", "waived", "snoozed_until"],
+                name="worklist_counts_idx",
+            ),
         ]
 
     def __str__(self) -> str:

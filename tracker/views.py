@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
 from tracker import forms, services
-from tracker.filters import KIND_CHOICES, WorklistFilter
-from tracker.models import AccessLog
+from tracker.filters import KIND_CHOICES, WorklistFilter, form_controls, visible_entries
+from tracker.links import RowLinks, shorten
+from tracker.models import AccessLog, WorklistEntry
 from tracker.selectors import review_context, schedule_rows, worklist_entries
 
 WORKLIST_PAGE_SIZE = 50
+WORKLIST_DETAIL_CHARS = 140
 
 
 @login_not_required
@@ -35,17 +37,27 @@ def _worklist_filter(request: HttpRequest) -> WorklistFilter:
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
     filterset = _worklist_filter(request)
-    page = Paginator(filterset.qs, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = _counts(filterset.today)
+    paginator = Paginator(filterset.qs, WORKLIST_PAGE_SIZE)
+    if not filterset.narrows():
+        # The page shows every visible entry: the counts above were taken over the same rows.
+        paginator.count = counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    links = RowLinks()
     for entry in page:
         entry.days = entry.days_overdue(filterset.today)
+        entry.patient_url = links.patient(entry.patient_id)
+        entry.review_url = links.review(entry.course_id, entry.key)
+        entry.detail_short = shorten(entry.detail, WORKLIST_DETAIL_CHARS)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
+        "filter_controls": form_controls(filterset.form),
         "page": page,
         "query": query.urlencode(),
         "today": filterset.today,
-        "counts": _counts(filterset.today),
+        "counts": counts,
         "filter_errors": filterset.form.errors,
     }
     if request.htmx:
@@ -54,8 +66,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _counts(today) -> dict:
-    visible = WorklistFilter({}, queryset=worklist_entries(), today=today).qs.order_by()
-    rows = visible.values("status", "item_kind").annotate(n=Count("pk"))
+    rows = (
+        visible_entries(WorklistEntry.objects.all(), today)
+        .order_by()
+        .values("status", "item_kind")
+        .annotate(n=Count("*"))
+    )
     by_status = {"overdue": 0, "due_soon": 0, "open": 0}
     by_kind: dict[str, int] = {}
     for row in rows:
@@ -63,7 +79,11 @@ def _counts(today) -> dict:
         by_kind[row["item_kind"]] = by_kind.get(row["item_kind"], 0) + row["n"]
     labels = dict(KIND_CHOICES)
     kinds = sorted(by_kind.items(), key=lambda kv: -kv[1])
-    return {"status": by_status, "kind": [(labels.get(k, k), n) for k, n in kinds]}
+    return {
+        "status": by_status,
+        "kind": [(labels.get(k, k), n) for k, n in kinds],
+        "total": sum(by_status.values()),
+    }
 
 
 @require_safe

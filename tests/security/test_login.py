@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime, timedelta
+from unittest import mock
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +62,57 @@ def test_the_session_ends_after_idle_time_and_with_the_browser(alice):
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert not cookie["max-age"]  # a browser-session cookie
     assert cookie["httponly"]
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # idle time counts from the last request
+
+
+@contextlib.contextmanager
+def clock(at: datetime):
+    """Both clocks a session lives by (Django's and the idle-time middleware's) set to ``at``."""
+    with (
+        mock.patch.object(timezone, "now", return_value=at),
+        mock.patch("tracker.middleware.time.time", return_value=at.timestamp()),
+    ):
+        yield
+
+
+def test_idle_time_counts_from_the_last_request(alice):
+    client = Client()
+    attempt(client, "alice", PASSWORD, CLINIC_IP)
+    key = client.session.session_key
+    logged_in = timezone.now()
+    at_login = Session.objects.get(pk=key).expire_date
+
+    with clock(logged_in + timedelta(seconds=20)):
+        assert client.get(reverse("home")).status_code == 200
+    # Within a minute of the last save the session is not written again.
+    assert Session.objects.get(pk=key).expire_date == at_login
+
+    with clock(logged_in + timedelta(minutes=20)):
+        assert client.get(reverse("home")).status_code == 200
+    # Later, the request pushes the end of the session on.
+    pushed = Session.objects.get(pk=key).expire_date
+    assert pushed >= at_login + timedelta(minutes=19)
+
+    # 25 minutes after that request (45 after log-in) the session is still alive...
+    with clock(logged_in + timedelta(minutes=45)):
+        assert client.get(reverse("home")).status_code == 200
+    # ...and 31 minutes after the last request it is over.
+    with clock(logged_in + timedelta(minutes=45 + 31)):
+        response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_idle_timeout_is_never_longer_than_configured(alice):
+    client = Client()
+    attempt(client, "alice", PASSWORD, CLINIC_IP)
+    key = client.session.session_key
+    logged_in = timezone.now()
+    with clock(logged_in + timedelta(seconds=59)):
+        assert client.get(reverse("home")).status_code == 200
+    # The request 59 s after log-in did not extend the session: it ends 30 minutes after
+    # log-in, earlier than 30 minutes after that request, never later.
+    expires = Session.objects.get(pk=key).expire_date
+    assert expires <= logged_in + timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
 
 
 def test_a_weak_new_password_is_refused(client, alice):

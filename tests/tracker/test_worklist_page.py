@@ -1,0 +1,140 @@
+"""What the worklist page draws: the row count and pages, the filter form, the row links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.tracker.test_worklist import critical_tg, make_course
+from tracker import services as monitoring
+from tracker import views
+from tracker.links import RowLinks, shorten
+from tracker.models import WorklistEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic(alice):
+    """Three courses with overdue and due-soon items and one critical alert."""
+    first = make_course(alice, mrn="P1", clinician=alice)
+    make_course(alice, mrn="P2", profile="UK", started_days_ago=40)
+    make_course(alice, mrn="P3", profile="EU", category="cannot_get_pregnant")
+    critical_tg(first, alice)
+    return first
+
+
+def filter_form(html: str) -> str:
+    start = html.index('id="worklist-filters"')
+    return html[start : html.index("</form>", start)]
+
+
+def every_row(client, query: str) -> tuple[int, list[int]]:
+    """The row count the page states, and the rows of every page of the view."""
+    url = reverse("home") + "?" + query
+    first = client.get(url)
+    stated = first.context["page"].paginator.count
+    rows = []
+    for number in range(1, first.context["page"].paginator.num_pages + 1):
+        page = client.get(url + f"&page={number}").context["page"]
+        rows.extend(entry.pk for entry in page)
+    return stated, rows
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "sort=patient", "status=overdue", "profile=UK", "mine=on", "clinician=abc", "hidden=on"],
+)
+def test_the_stated_row_count_is_the_number_of_rows_on_all_pages(
+    client, alice, clinic, monkeypatch, query
+):
+    monkeypatch.setattr(views, "WORKLIST_PAGE_SIZE", 3)
+    client.force_login(alice)
+    stated, rows = every_row(client, query)
+    assert rows  # every view of this clinic has something to show
+    assert stated == len(rows) == len(set(rows))
+
+
+def test_a_snoozed_item_leaves_the_count_and_hidden_filter_brings_it_back(client, alice, clinic):
+    client.force_login(alice)
+    before, _ = every_row(client, "")
+    entry = WorklistEntry.objects.filter(kind="item", course=clinic).first()
+    monitoring.review_snooze(
+        course=clinic,
+        key=entry.key,
+        until=timezone.localdate() + dt.timedelta(days=5),
+        reason="Patient away",
+        by=alice,
+    )
+    after, rows = every_row(client, "")
+    assert after == before - 1
+    assert entry.pk not in rows
+    with_hidden, rows = every_row(client, "hidden=on")
+    assert with_hidden == before
+    assert entry.pk in rows
+
+
+def test_counts_at_the_top_add_up_to_the_rows(client, bob, clinic):
+    client.force_login(bob)
+    response = client.get(reverse("home"))
+    counts = response.context["counts"]
+    assert sum(counts["status"].values()) == response.context["page"].paginator.count
+    assert counts["status"]["open"] == 1  # the critical triglycerides
+
+
+def test_the_filter_form_shows_the_filters_of_the_view(client, bob, alice, clinic):
+    client.force_login(bob)
+    query = f"status=overdue&status=open&item_kind=lab&clinician={alice.pk}&mine=on&sort=due"
+    html = client.get(reverse("home") + "?" + query).text
+    form = filter_form(html)
+    checked = set(re.findall(r'name="status" value="(\w+)"[^>]*checked', form))
+    assert checked == {"overdue", "open"}
+    assert re.search(r'<option value="lab" selected>', form)
+    assert re.search(rf'<option value="{alice.pk}" selected>', form)
+    assert re.search(r'<option value="due" selected>', form)
+    assert re.search(r'name="mine" id="id_mine" checked', form)
+    assert 'name="hidden" id="id_hidden">' in form  # not chosen, not checked
+    # Each label belongs to its control.
+    for control_id in re.findall(r'<input[^>]* id="(id_status_\d)"', form):
+        assert f'for="{control_id}"' in form
+
+
+def test_an_unchosen_filter_form_selects_any(client, bob, clinic):
+    client.force_login(bob)
+    html = client.get(reverse("home")).text
+    form = filter_form(html)
+    assert "checked" not in form
+    assert form.count('<option value="" selected>Any</option>') == 5
+    assert '<option value="urgency" selected>' in form
+
+
+def test_row_links_lead_to_the_patient_and_the_review_page(client, bob, clinic):
+    client.force_login(bob)
+    page = client.get(reverse("home")).context["page"]
+    html = client.get(reverse("home")).text
+    for entry in page:
+        patient = reverse("patients:detail", args=[entry.patient_id])
+        review = reverse("tracker:review", args=[entry.course_id, entry.key])
+        assert (entry.patient_url, entry.review_url) == (patient, review)
+        assert f'href="{review}"' in html
+        assert client.get(review).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["US-M1", "lab:123", "UK-L1:alt", "odd key?#marks", "é"])
+def test_row_links_are_the_urls_django_would_build(key):
+    links = RowLinks()
+    assert links.review(42, key) == reverse("tracker:review", args=[42, key])
+    assert links.patient(7) == reverse("patients:detail", args=[7])
+
+
+def test_long_details_are_shortened_with_an_ellipsis():
+    assert shorten("short", 140) == "short"
+    assert shorten("x" * 140, 140) == "x" * 140
+    cut = shorten("word " * 60, 140)
+    assert len(cut) <= 140
+    assert cut.endswith("…")
+    assert shorten("", 140) == ""
