@@ -85,11 +85,11 @@ def busiest_patient():
 def worklist_rows_sql(today, data: dict):
     """The SQL (and parameters) of the rows of the worklist's first page, as the view runs it."""
     from tracker.filters import WorklistFilter
-    from tracker.selectors import worklist_entries
+    from tracker.selectors import worklist_entries, worklist_row_values
     from tracker.views import WORKLIST_PAGE_SIZE
 
-    qs = WorklistFilter(data, queryset=worklist_entries(), today=today).qs[:WORKLIST_PAGE_SIZE]
-    return qs.query.sql_with_params()
+    filterset = WorklistFilter(data, queryset=worklist_entries(), today=today)
+    return worklist_row_values(filterset)[:WORKLIST_PAGE_SIZE].query.sql_with_params()
 
 
 def bare_sql(sql: str, params):

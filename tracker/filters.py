@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.safestring import mark_safe
 
 from patients.models import Category, Profile
 from patients.roles import CLINICIAN
@@ -120,8 +123,17 @@ def visible_entries(queryset, today):
     )
 
 
+def _choices(field) -> list[tuple[str, str]]:
+    if isinstance(field, forms.ModelChoiceField):
+        # One plain query (iterating the field would open a server-side cursor).
+        options = [] if field.empty_label is None else [("", field.empty_label)]
+        return options + [(str(obj.pk), field.label_from_instance(obj)) for obj in field.queryset]
+    return [(str(value), label) for value, label in field.choices]
+
+
 def form_controls(form) -> list[dict]:
-    """The filter form's fields as plain data for a light template.
+    """The filter form's fields as plain data, their options as escaped HTML, for a light
+    template.
 
     Drawing Django's widget templates for every option costs more than the rest of the
     worklist page; this gives the same controls (names, ids, labels, chosen values).
@@ -135,25 +147,38 @@ def form_controls(form) -> list[dict]:
             "id": bound.auto_id,
             "label": bound.label,
             "errors": bound.errors,
-            "options": [],
+            "options": "",
         }
         if isinstance(widget, forms.CheckboxInput):
             control["kind"] = "checkbox"
             control["checked"] = bool(value)
-        else:
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                control["kind"] = "checkboxes"
-                chosen = {str(v) for v in value or []}
-            else:
-                control["kind"] = "select"
-                chosen = {"" if value is None else str(value)}
-            options = [
-                (str(option), label, str(option) in chosen) for option, label in bound.field.choices
+            controls.append(control)
+            continue
+        choices = _choices(bound.field)
+        name, ident = escape(bound.html_name), escape(bound.auto_id)
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            control["kind"] = "checkboxes"
+            chosen = {str(v) for v in value or []}
+            html = [
+                f'<div class="form-check"><input class="form-check-input" type="checkbox"'
+                f' name="{name}" value="{escape(option)}" id="{ident}_{n}"'
+                f"{' checked' if option in chosen else ''}>"
+                f'<label class="form-check-label" for="{ident}_{n}">{escape(str(label))}</label>'
+                "</div>"
+                for n, (option, label) in enumerate(choices)
             ]
-            if control["kind"] == "select" and options and not any(o[2] for o in options):
+        else:
+            control["kind"] = "select"
+            chosen = {"" if value is None else str(value)}
+            if not any(option in chosen for option, _ in choices):
                 # Nothing chosen, or a value that was not understood (and is ignored): the
                 # first choice ("Any", or the default sort) is what applies.
-                options[0] = (options[0][0], options[0][1], True)
-            control["options"] = options
+                chosen = {choices[0][0]} if choices else set()
+            html = [
+                f'<option value="{escape(option)}"{" selected" if option in chosen else ""}>'
+                f"{escape(str(label))}</option>"
+                for option, label in choices
+            ]
+        control["options"] = mark_safe("".join(html))  # every value escaped above
         controls.append(control)
     return controls

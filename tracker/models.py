@@ -350,6 +350,13 @@ class StatusChange(models.Model):
         return f"{self.key}: {self.old_status or '—'} → {self.new_status}"
 
 
+def days_overdue(status: str, due_on, today) -> int | None:
+    """Days past the due date of an overdue worklist entry (None for anything else)."""
+    if status != "overdue" or due_on is None:
+        return None
+    return (today - due_on).days
+
+
 class WorklistEntry(models.Model):
     """One actionable row of the clinic worklist: an overdue or due-soon item, or an open alert.
 
@@ -404,9 +411,7 @@ class WorklistEntry(models.Model):
         return f"{self.patient_id} {self.key} ({self.status})"
 
     def days_overdue(self, today) -> int | None:
-        if self.status != "overdue" or self.due_on is None:
-            return None
-        return (today - self.due_on).days
+        return days_overdue(self.status, self.due_on, today)
 
     def review_state(self, today=None) -> str:
         from django.utils import timezone

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -109,13 +110,140 @@ def schedule_rows(profile: str) -> dict:
     }
 
 
+WORKLIST_DETAIL_CHARS = 140
+
+
 def worklist_entries():
-    """The worklist's base queryset: everything one row shows, in one query."""
+    """The worklist's base queryset (whole entries, with patient and clinician: the CSV)."""
     from tracker.models import WorklistEntry
 
-    return WorklistEntry.objects.select_related(
-        "patient", "responsible_clinician", "acknowledged_by"
+    return WorklistEntry.objects.select_related("patient", "responsible_clinician")
+
+
+@dataclass(slots=True)
+class RowPerson:
+    """What a worklist row shows of a patient or of a responsible clinician."""
+
+    mrn: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    username: str = ""
+
+    def get_full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(slots=True)
+class WorklistRow:
+    """One row of a worklist page: read as plain values, not as model instances (fifty on
+    every request), with its links, short detail and days overdue."""
+
+    pk: int
+    course_id: int
+    patient_id: int
+    key: str
+    kind: str
+    item_kind: str
+    title: str
+    detail: str
+    status: str
+    level: str
+    priority: int
+    due_on: date | None
+    profile: str
+    category: str
+    acknowledged_at: datetime | None
+    snoozed_until: date | None
+    waived: bool
+    last_outreach_at: datetime | None
+    last_outreach: str
+    patient: RowPerson
+    responsible_clinician: RowPerson | None
+    days: int | None = None
+    patient_url: str = ""
+    review_url: str = ""
+    detail_short: str = ""
+
+
+_ROW_FIELDS = (
+    "pk", "course_id", "patient_id", "key", "kind", "item_kind", "title", "detail", "status",
+    "level", "priority", "due_on", "profile", "category", "acknowledged_at", "snoozed_until",
+    "waived", "last_outreach_at", "last_outreach",
+    "patient__mrn", "patient__given_name", "patient__family_name",
+    "responsible_clinician_id", "responsible_clinician__username",
+    "responsible_clinician__first_name", "responsible_clinician__last_name",
+)  # fmt: skip
+_OWN = len(_ROW_FIELDS) - 7
+
+
+def _row(values: tuple, today: date, links) -> WorklistRow:
+    from tracker.links import shorten
+    from tracker.models import days_overdue
+
+    own = values[:_OWN]
+    mrn, given, family, clinician_id, username, first, last = values[_OWN:]
+    row = WorklistRow(
+        *own,
+        patient=RowPerson(mrn=mrn, given_name=given, family_name=family),
+        responsible_clinician=None
+        if clinician_id is None
+        else RowPerson(username=username, given_name=first, family_name=last),
     )
+    row.days = days_overdue(row.status, row.due_on, today)
+    row.patient_url = links.patient(row.patient_id)
+    row.review_url = links.review(row.course_id, row.key)
+    row.detail_short = shorten(row.detail, WORKLIST_DETAIL_CHARS)
+    return row
+
+
+def worklist_counts(today: date) -> dict:
+    """Visible worklist entries by status and by item kind (read from one index)."""
+    from django.db.models import Count
+
+    from tracker.filters import KIND_CHOICES, visible_entries
+    from tracker.models import WorklistEntry
+
+    rows = (
+        visible_entries(WorklistEntry.objects.all(), today)
+        .order_by()
+        .values("status", "item_kind")
+        .annotate(n=Count("*"))
+    )
+    by_status = {"overdue": 0, "due_soon": 0, "open": 0}
+    by_kind: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        by_kind[row["item_kind"]] = by_kind.get(row["item_kind"], 0) + row["n"]
+    labels = dict(KIND_CHOICES)
+    kinds = sorted(by_kind.items(), key=lambda kv: -kv[1])
+    return {
+        "status": by_status,
+        "kind": [(labels.get(k, k), n) for k, n in kinds],
+        "total": sum(by_status.values()),
+    }
+
+
+def worklist_row_values(filterset):
+    """The filtered worklist as tuples of what a row shows (the rows query of the page)."""
+    return filterset.qs.values_list(*_ROW_FIELDS)
+
+
+def worklist_page(filterset, number, *, size: int, total: int | None = None):
+    """One page of the filtered worklist as ``WorklistRow``s, in one query.
+
+    ``total``, when the caller already knows the number of rows, saves counting them again.
+    """
+    from django.core.paginator import Paginator
+
+    from tracker.links import RowLinks
+
+    paginator = Paginator(worklist_row_values(filterset), size)
+    if total is not None:
+        paginator.count = total
+    page = paginator.get_page(number)
+    links = RowLinks()
+    page.object_list = [_row(values, filterset.today, links) for values in page.object_list]
+    return page
 
 
 def review_context(course: Course, key: str) -> dict:

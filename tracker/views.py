@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,13 +14,17 @@ from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
 from tracker import forms, services
-from tracker.filters import KIND_CHOICES, WorklistFilter, form_controls, visible_entries
-from tracker.links import RowLinks, shorten
-from tracker.models import AccessLog, WorklistEntry
-from tracker.selectors import review_context, schedule_rows, worklist_entries
+from tracker.filters import WorklistFilter, form_controls
+from tracker.models import AccessLog
+from tracker.selectors import (
+    review_context,
+    schedule_rows,
+    worklist_counts,
+    worklist_entries,
+    worklist_page,
+)
 
 WORKLIST_PAGE_SIZE = 50
-WORKLIST_DETAIL_CHARS = 140
 
 
 @login_not_required
@@ -33,22 +37,19 @@ def _worklist_filter(request: HttpRequest) -> WorklistFilter:
     return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
 
 
+@transaction.non_atomic_requests  # reads only: no transaction to open and commit
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
     filterset = _worklist_filter(request)
-    counts = _counts(filterset.today)
-    paginator = Paginator(filterset.qs, WORKLIST_PAGE_SIZE)
-    if not filterset.narrows():
-        # The page shows every visible entry: the counts above were taken over the same rows.
-        paginator.count = counts["total"]
-    page = paginator.get_page(request.GET.get("page"))
-    links = RowLinks()
-    for entry in page:
-        entry.days = entry.days_overdue(filterset.today)
-        entry.patient_url = links.patient(entry.patient_id)
-        entry.review_url = links.review(entry.course_id, entry.key)
-        entry.detail_short = shorten(entry.detail, WORKLIST_DETAIL_CHARS)
+    counts = worklist_counts(filterset.today)
+    page = worklist_page(
+        filterset,
+        request.GET.get("page"),
+        size=WORKLIST_PAGE_SIZE,
+        # Unfiltered, the page shows every entry the counts were taken over.
+        total=None if filterset.narrows() else counts["total"],
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -60,30 +61,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "filter_errors": filterset.form.errors,
     }
-    if request.htmx:
-        return render(request, "tracker/_worklist_results.html", context)
-    return render(request, "tracker/worklist.html", context)
-
-
-def _counts(today) -> dict:
-    rows = (
-        visible_entries(WorklistEntry.objects.all(), today)
-        .order_by()
-        .values("status", "item_kind")
-        .annotate(n=Count("*"))
-    )
-    by_status = {"overdue": 0, "due_soon": 0, "open": 0}
-    by_kind: dict[str, int] = {}
-    for row in rows:
-        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
-        by_kind[row["item_kind"]] = by_kind.get(row["item_kind"], 0) + row["n"]
-    labels = dict(KIND_CHOICES)
-    kinds = sorted(by_kind.items(), key=lambda kv: -kv[1])
-    return {
-        "status": by_status,
-        "kind": [(labels.get(k, k), n) for k, n in kinds],
-        "total": sum(by_status.values()),
-    }
+    template = "tracker/_worklist_results.html" if request.htmx else "tracker/worklist.html"
+    return render(request, template, context)
 
 
 @require_safe

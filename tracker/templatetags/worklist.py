@@ -1,0 +1,98 @@
+"""The worklist's table rows, drawn in Python.
+
+The worklist page is opened all day by every member of staff and draws fifty rows of about
+fifteen values each; through the template engine the rows cost more than the rest of the
+request. As Django's admin draws its change-list rows in Python (``admin_list.items_for_result``),
+each row is built here, every value escaped with ``html.escape`` (what Django's ``escape`` and
+the templates' autoescaping use).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+DASH = "—"
+
+
+class _Dates:
+    """Dates formatted as the templates format them, each distinct date once per page."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[date, str | None], str] = {}
+
+    def __call__(self, value: date, fmt: str | None = None) -> str:
+        key = (value, fmt)
+        text = self._seen.get(key)
+        if text is None:
+            text = self._seen[key] = date_format(value, fmt)
+        return text
+
+
+def _status_badge(entry) -> str:
+    if entry.kind == "alert":
+        level = escape(entry.level)
+        return f'<span class="badge level-badge level-{level}">{level}</span>'
+    label = "Overdue" if entry.status == "overdue" else "Due soon"
+    return f'<span class="badge status-badge status-badge-{escape(entry.status)}">{label}</span>'
+
+
+def _clinician(entry) -> str:
+    user = entry.responsible_clinician
+    if user is None:
+        return DASH
+    return escape(user.get_full_name() or user.username)
+
+
+def _outreach(entry, dates: _Dates) -> str:
+    if not entry.last_outreach_at:
+        return DASH
+    when = dates(timezone.localtime(entry.last_outreach_at).date(), "j M")
+    return f"{when}: {escape(entry.last_outreach)}"
+
+
+def _review_state(entry, dates: _Dates) -> str:
+    if entry.acknowledged_at:
+        return "Acknowledged"
+    if entry.snoozed_until:
+        return f"Snoozed to {dates(entry.snoozed_until)}"
+    if entry.waived:
+        return "Waived"
+    return "Review"
+
+
+def worklist_row(entry, dates: _Dates | None = None) -> str:
+    """One row as HTML; the view has set ``patient_url``, ``review_url``, ``detail_short`` and
+    ``days``. Every value from the database is escaped."""
+    dates = dates or _Dates()
+    patient = entry.patient
+    due = dates(entry.due_on) if entry.due_on else DASH
+    days = DASH if entry.days is None else int(entry.days)
+    return (
+        f'<tr class="worklist-row priority-{int(entry.priority)}" data-key="{escape(entry.key)}">'
+        f'<td><a href="{escape(entry.patient_url)}">'
+        f"{escape(patient.family_name)}, {escape(patient.given_name)}</a><br>"
+        f'<span class="small text-muted">{escape(patient.mrn)}</span></td>'
+        f"<td>{escape(entry.title)}<br>"
+        f'<span class="small text-muted">{escape(entry.detail_short)}</span></td>'
+        f"<td>{_status_badge(entry)}</td>"
+        f"<td>{due}</td>"
+        f"<td>{days}</td>"
+        f"<td>{_clinician(entry)}</td>"
+        f'<td class="small">{_outreach(entry, dates)}</td>'
+        f'<td class="small"><a href="{escape(entry.review_url)}">{_review_state(entry, dates)}</a>'
+        "</td></tr>\n"
+    )
+
+
+@register.simple_tag
+def worklist_rows(page) -> SafeString:
+    dates = _Dates()
+    return mark_safe("".join(worklist_row(entry, dates) for entry in page))  # each value escaped
