@@ -51,6 +51,16 @@ class AccessLogMiddleware:
 
 # Where the session keeps the time it was last saved (seconds since the epoch).
 SESSION_TOUCHED = "_isotrack_touched"
+# Where it keeps what the navigation bar shows of the user (roles, the access-log link),
+# refreshed with every save. Display only: every view checks permissions itself.
+SESSION_NAV = "_isotrack_nav"
+
+
+def nav_facts(user) -> dict:
+    """What the navigation bar shows of a user: role names and the access-log link."""
+    from patients.roles import role_names
+
+    return {"roles": role_names(user), "access_log": user.has_perm("tracker.view_accesslog")}
 
 
 class SessionIdleMiddleware:
@@ -60,6 +70,9 @@ class SessionIdleMiddleware:
     and a commit per page. Here it is saved again only when its last save is at least
     ``SESSION_TOUCH_SECONDS`` old, so a session ends between ``SESSION_COOKIE_AGE`` minus that
     interval and ``SESSION_COOKIE_AGE`` after the last request: never later than configured.
+
+    Each save also refreshes the navigation bar's facts about the user (``SESSION_NAV``), so
+    pages do not query roles and permissions for it on every request.
     """
 
     def __init__(self, get_response):
@@ -77,6 +90,9 @@ class SessionIdleMiddleware:
         )
         if stale or session.modified:
             session[SESSION_TOUCHED] = now  # marks the session modified: saved, expiry renewed
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                session[SESSION_NAV] = nav_facts(user)
         return response
 
 
@@ -85,3 +101,4 @@ def session_touched_at_login(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         session[SESSION_TOUCHED] = int(time.time())
+        session[SESSION_NAV] = nav_facts(user)

@@ -8,7 +8,6 @@ from django import template
 from django.utils import timezone
 
 from patients.models import CourseStatus
-from patients.roles import role_names
 
 register = template.Library()
 
@@ -23,9 +22,19 @@ def user_display(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-@register.simple_tag
-def user_roles(user) -> str:
-    return ", ".join(role_names(user)) if user is not None else ""
+@register.simple_tag(takes_context=True)
+def nav_facts(context) -> dict:
+    """The navigation bar's facts about the user (roles, access-log link), as the session
+    keeps them (refreshed at most a minute ago), else read now. Display only."""
+    from tracker.middleware import SESSION_NAV
+    from tracker.middleware import nav_facts as read_nav_facts
+
+    request = context.get("request")
+    session = getattr(request, "session", None)
+    facts = session.get(SESSION_NAV) if session is not None else None
+    if not isinstance(facts, dict):
+        facts = read_nav_facts(context["user"])
+    return {"roles": ", ".join(facts.get("roles", [])), "access_log": facts.get("access_log")}
 
 
 @register.filter

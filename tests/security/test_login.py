@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -134,3 +135,37 @@ def test_every_form_carries_a_csrf_token(client, alice):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
     assert strict.post(reverse("patients:create"), {}).status_code == 403
+
+
+def nav_badge(html: str) -> str:
+    return re.search(r'<span class="badge rounded-pill[^"]*">([^<]*)</span>', html).group(1)
+
+
+def test_the_navigation_shows_the_users_roles_and_the_access_log_to_admins_only(
+    client, bob, carol
+):
+    client.force_login(carol)
+    html = client.get(reverse("home")).text
+    assert nav_badge(html) == "Clinic admin"
+    assert f'href="{reverse("tracker:access_log")}"' in html
+    client.force_login(bob)
+    html = client.get(reverse("home")).text
+    assert nav_badge(html) == "Clinic staff"
+    assert f'href="{reverse("tracker:access_log")}"' not in html
+
+
+def test_a_role_taken_away_closes_the_page_at_once_and_leaves_the_navigation_within_a_minute(
+    carol,
+):
+    client = Client()
+    client.force_login(carol)
+    logged_in = timezone.now()
+    carol.groups.clear()
+    # The navigation may show the link until the session is next saved, but permission is
+    # checked on every request: the page itself is refused at once.
+    assert client.get(reverse("tracker:access_log")).status_code == 403
+    with clock(logged_in + timedelta(seconds=61)):
+        client.get(reverse("home"))  # the session is saved again, with the new facts
+        html = client.get(reverse("home")).text
+    assert f'href="{reverse("tracker:access_log")}"' not in html
+    assert nav_badge(html) == "No role"
