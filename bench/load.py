@@ -94,6 +94,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync", help="sync or gthread.")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=1000,
+        help="gthread: most connections one worker keeps open (gunicorn's default 1000).",
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load (at most 120).")
     parser.add_argument("--port", type=int, default=8765)
@@ -120,6 +127,10 @@ def main() -> None:
             str(args.workers),
             "--threads",
             str(args.threads),
+            "--worker-class",
+            args.worker_class,
+            "--worker-connections",
+            str(args.worker_connections),
             "--log-level",
             "warning",
         ],  # fmt: skip
@@ -150,7 +161,10 @@ def main() -> None:
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
-    print(f"gunicorn --workers {args.workers} --threads {args.threads}; {' '.join(command)}")
+    print(
+        f"gunicorn --workers {args.workers} --threads {args.threads} --worker-class "
+        f"{args.worker_class} --worker-connections {args.worker_connections}; {' '.join(command)}"
+    )
     print(f"load average before the run: {load:.2f} ({os.cpu_count()} CPUs)")
     print(out)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
