@@ -84,8 +84,16 @@ def test_history_page_escapes(client, alice, hostile):
 
 
 def test_worklist_escapes(client, alice, hostile):
+    alice.first_name = PAYLOAD  # the responsible clinician's name is shown on each row
+    alice.save()
     client.force_login(alice)
-    assert_inert(client.get(reverse("home")))
+    response = client.get(reverse("home"))
+    assert_inert(response)
+    body = response.content.decode()
+    # The hostile rows are there, shown as text: MRN, names, outreach note, clinician.
+    assert "X&lt;b&gt;1&lt;/b&gt;" in body
+    assert "O&#x27;Brien&lt;script&gt;" in body
+    assert body.count("&lt;img src=x onerror=alert(1)&gt;") >= 3
 
 
 def test_review_page_escapes(client, alice, hostile):
