@@ -160,12 +160,12 @@ def run_child(*args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def refresh_command() -> tuple[str, float]:
+def refresh_command(*options: str) -> tuple[str, float]:
     """``manage.py refresh_monitoring`` as cron runs it (no terminal): its one-line summary."""
     env = {**os.environ, **common.environment()}
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, str(common.ROOT / "manage.py"), "refresh_monitoring"],
+        [sys.executable, str(common.ROOT / "manage.py"), "refresh_monitoring", *options],
         env=env,
         check=True,
         capture_output=True,
@@ -217,6 +217,10 @@ def main() -> None:
         sql, params = worklist_rows_sql(today, data)
         rows[f"bare SQL, worklist {label} rows"] = timed(bare_sql(sql, params), runs=args.runs)
         results[f"explain {label}"] = explain(sql, params)
+    # The floor of any page: session, user, middleware and the page layout, no data at all.
+    rows["floor: a page with no data (/about/)"] = timed(
+        page(client, reverse("about")), runs=args.runs
+    )
     rows["patient page"] = timed(page(client, patient_url), runs=args.runs)
 
     scratch = list(
@@ -245,6 +249,11 @@ def main() -> None:
         nightly = run_child("--refresh-child", "0", "--as-of", tomorrow)
         back = run_child("--refresh-child", "0", "--as-of", today.isoformat())
         summary, seconds = refresh_command()
+        # Two processes, as the nightly run is documented: today, then the next day's changes
+        # (and back, so the data stay as built).
+        two, two_seconds = refresh_command("--processes", "2")
+        two_nightly, _ = refresh_command("--processes", "2", "--as-of", tomorrow)
+        refresh_command("--processes", "2")
         results["refresh"] = {
             "half": half,
             "full": full,
@@ -252,6 +261,8 @@ def main() -> None:
             "back_to_today": back,
             "command": summary,
             "command_seconds": seconds,
+            "command, 2 processes": two,
+            "command, 2 processes, next day": two_nightly,
         }
 
     print()
@@ -261,6 +272,9 @@ def main() -> None:
     print()
     for label in ("first page", "filtered page"):
         print(f"worklist {label} / bare SQL of its rows (medians): {results[f'ratio {label}']:.1f}")
+    floor = rows["floor: a page with no data (/about/)"]["median_ms"]
+    bare = rows["bare SQL, worklist first page rows"]["median_ms"]
+    print(f"a page with no data / bare SQL of the first page's rows (medians): {floor / bare:.1f}")
     print(
         "SQL queries per request: " + ", ".join(f"{k} {v}" for k, v in results["queries"].items())
     )
@@ -274,6 +288,11 @@ def main() -> None:
                 f"  changed rows {part['changed_rows']}"
             )
         print(f"manage.py refresh_monitoring: {r['command']}")
+        print(f"manage.py refresh_monitoring --processes 2: {r['command, 2 processes']}")
+        print(
+            "manage.py refresh_monitoring --processes 2 --as-of tomorrow: "
+            + r["command, 2 processes, next day"]
+        )
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"run-{n}-{stamp}.json").write_text(json.dumps(results, indent=2))
