@@ -32,7 +32,8 @@ from patients.models import (
 )
 from tracker.charts import course_charts
 from tracker.grid import course_grid
-from tracker.monitoring import course_facts
+from tracker.monitoring import course_facts_from_records
+from tracker.rulesets import current_ruleset
 from tracker.selectors import course_monitoring_context
 
 RECORD_CLINICAL = "patients.record_clinical"
@@ -258,13 +259,44 @@ def patient_category(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _timeline(course: Course) -> list[dict]:
-    """Every visit and record of the course, newest first."""
-    records: list = list(course.visits.select_related("clinician", "created_by", "error_marked_by"))
+def _with_users(records: list) -> list:
+    """Attach the users each record names (author, clinician, who marked it in error…), read
+    in one query for all of them rather than joined into the query of every record kind."""
+    user_model = get_user_model()
+    links = {
+        type(record): [
+            field
+            for field in record._meta.concrete_fields
+            if field.is_relation and field.related_model is user_model
+        ]
+        for record in records
+    }
+    ids = {
+        getattr(record, field.attname)
+        for record in records
+        for field in links[type(record)]
+        if getattr(record, field.attname) is not None
+    }
+    users = user_model.objects.in_bulk(ids) if ids else {}
+    for record in records:
+        for field in links[type(record)]:
+            user_id = getattr(record, field.attname)
+            if user_id is not None:
+                setattr(record, field.name, users[user_id])
+    return records
+
+
+def _course_records(course: Course) -> list:
+    """Every visit and record of the course (entered in error too), with their users."""
+    records: list = list(course.visits.order_by())
     for model in CLINICAL_RECORD_MODELS:
-        records += model.objects.filter(course=course).select_related(
-            "created_by", "error_marked_by"
-        )
+        records += model.objects.filter(course=course).order_by()
+    return _with_users(records)
+
+
+def _timeline(records: list) -> list[dict]:
+    """The course's visits and records, newest first."""
+    records = list(records)
     # Newest first; the records made at a visit follow the visit's own row.
     visit_times = {r.pk: r.created_at for r in records if isinstance(r, Visit)}
 
@@ -314,7 +346,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if course is not None:
         today = timezone.localdate()
-        facts = course_facts(course)  # read once for the grid and the charts
+        records = _course_records(course)  # read once for the timeline, the grid and the charts
+        facts = course_facts_from_records(course, records)
+        ruleset = current_ruleset()
         context.update(
             add_links=[
                 (slug, spec.title)
@@ -323,9 +357,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and (slug != "hold-resolution" or course.status == CourseStatus.ON_HOLD)
             ],
             monitoring=course_monitoring_context(course),
-            grid=course_grid(course, today=today, facts=facts),
-            charts=course_charts(course, today=today, facts=facts),
-            timeline=_timeline(course),
+            grid=course_grid(course, today=today, facts=facts, ruleset=ruleset),
+            charts=course_charts(course, today=today, facts=facts, ruleset=ruleset),
+            timeline=_timeline(records),
             dose_now=_dose_now(course, today),
         )
     return render(request, "patients/patient_detail.html", context)

@@ -644,7 +644,11 @@ def build_charts(facts: CourseFacts, ruleset: RuleSet, *, today: date, prefix: s
 
 
 def course_charts(
-    course: Course, *, today: date | None = None, facts: CourseFacts | None = None
+    course: Course,
+    *,
+    today: date | None = None,
+    facts: CourseFacts | None = None,
+    ruleset: RuleSet | None = None,
 ) -> dict:
     """Triglycerides, ALT and cumulative-dose charts of a course, for ``_charts.html``.
 
@@ -653,7 +657,7 @@ def course_charts(
     today = today or timezone.localdate()
     charts = build_charts(
         facts or course_facts(course),
-        current_ruleset(),
+        ruleset or current_ruleset(),
         today=today,
         prefix=f"course-{course.pk}-chart",
     )

@@ -278,13 +278,17 @@ def build_grid(facts: CourseFacts, ruleset: RuleSet, today: date) -> dict:
 
 
 def course_grid(
-    course: Course, *, today: date | None = None, facts: CourseFacts | None = None
+    course: Course,
+    *,
+    today: date | None = None,
+    facts: CourseFacts | None = None,
+    ruleset: RuleSet | None = None,
 ) -> dict:
     """The month-by-month grid of a course's monitoring items, for ``_course_grid.html``.
 
     The facts are loaded once (a fixed number of queries, whatever the course's history).
     """
     today = today or timezone.localdate()
-    grid = build_grid(facts or course_facts(course), current_ruleset(), today)
+    grid = build_grid(facts or course_facts(course), ruleset or current_ruleset(), today)
     grid["course"] = course
     return grid

@@ -113,6 +113,18 @@ def course_facts(course: Course) -> f.CourseFacts:
     return courses_facts([course])[course.pk]
 
 
+def course_facts_from_records(course: Course, records: list) -> f.CourseFacts:
+    """The same facts as ``course_facts``, from records of the course already read (model
+    instances of any record type, in any order, e.g. the patient page's timeline)."""
+    rec: dict[type, list] = {model: [] for model in RECORD_MODELS}
+    for record in records:
+        if type(record) in rec and record.course_id == course.pk and not record.entered_in_error:
+            rec[type(record)].append(record)
+    for rows in rec.values():
+        rows.sort(key=lambda r: (r.date, r.pk))
+    return _facts(course, rec, _previous_course_ends([course]))
+
+
 def _facts(course: Course, rec: dict[type, list], previous_ends: dict) -> f.CourseFacts:
     patient = course.patient
     contraception = rec[ContraceptionRecord]
