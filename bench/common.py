@@ -60,3 +60,26 @@ def ensure_database(*, fresh: bool) -> None:
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+
+
+def vacuum() -> str:
+    """VACUUM ANALYZE the benchmark database, as autovacuum would have done by now.
+
+    The refresh runs rewrite thousands of worklist rows; with autovacuum off (as on some
+    development servers) the dead rows stay, the planner's statistics go stale and the
+    worklist's counts stop being read from the index alone. Returns the server's autovacuum
+    setting, for the report.
+    """
+    import psycopg2
+
+    url = urlparse(environment()["DATABASE_URL"])
+    conn = psycopg2.connect(
+        host=url.hostname, port=url.port or 5432, user=url.username, dbname=url.path.lstrip("/")
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SHOW autovacuum")
+        setting = cur.fetchone()[0]
+        cur.execute("VACUUM ANALYZE")
+    conn.close()
+    return setting

@@ -115,6 +115,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    autovacuum = common.vacuum()
     cookies = session_cookies(SESSIONS)
     url = f"http://{HOST}:{args.port}{args.path}"
     gunicorn = subprocess.Popen(
@@ -166,6 +167,7 @@ def main() -> None:
         f"{args.worker_class} --worker-connections {args.worker_connections}; {' '.join(command)}"
     )
     print(f"load average before the run: {load:.2f} ({os.cpu_count()} CPUs)")
+    print(f"VACUUM ANALYZE done first (the server's autovacuum is {autovacuum})")
     print(out)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_200 = int(re.search(r"Non-200 responses: (\d+)", out).group(1))

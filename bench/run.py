@@ -197,6 +197,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    autovacuum = common.vacuum()
     today = timezone.localdate()
     n = Course.objects.filter(status="active").count()
     staff = User.objects.get(username="bench-staff")
@@ -209,6 +210,7 @@ def main() -> None:
     results: dict = {"courses": n, "today": today.isoformat(), "rows": {}, "queries": {}}
     rows = results["rows"]
     print(f"{n} active courses; patient page {patient_url} ({course.visits.count()} visits)")
+    print(f"VACUUM ANALYZE done first (the server's autovacuum is {autovacuum})")
 
     rows["worklist, first page"] = timed(page(client, home), runs=args.runs)
     rows["worklist, filtered page"] = timed(page(client, home + FILTERED), runs=args.runs)
