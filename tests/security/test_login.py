@@ -141,9 +141,7 @@ def nav_badge(html: str) -> str:
     return re.search(r'<span class="badge rounded-pill[^"]*">([^<]*)</span>', html).group(1)
 
 
-def test_the_navigation_shows_the_users_roles_and_the_access_log_to_admins_only(
-    client, bob, carol
-):
+def test_the_navigation_shows_the_users_roles_and_the_access_log_to_admins_only(client, bob, carol):
     client.force_login(carol)
     html = client.get(reverse("home")).text
     assert nav_badge(html) == "Clinic admin"
