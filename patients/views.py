@@ -282,7 +282,7 @@ def _with_users(records: list) -> list:
         for field in links[type(record)]:
             user_id = getattr(record, field.attname)
             if user_id is not None:
-                setattr(record, field.name, users[user_id])
+                setattr(record, field.name, users.get(user_id))
     return records
 
 

@@ -165,25 +165,32 @@ class WorklistRow:
     detail_short: str = ""
 
 
-_ROW_FIELDS = (
+# A row's own columns (named as WorklistRow's fields), then its patient's and clinician's.
+_OWN_FIELDS = (
     "pk", "course_id", "patient_id", "key", "kind", "item_kind", "title", "detail", "status",
     "level", "priority", "due_on", "profile", "category", "acknowledged_at", "snoozed_until",
     "waived", "last_outreach_at", "last_outreach",
-    "patient__mrn", "patient__given_name", "patient__family_name",
-    "responsible_clinician_id", "responsible_clinician__username",
-    "responsible_clinician__first_name", "responsible_clinician__last_name",
 )  # fmt: skip
-_OWN = len(_ROW_FIELDS) - 7
+_ROW_FIELDS = (
+    *_OWN_FIELDS,
+    "patient__mrn",
+    "patient__given_name",
+    "patient__family_name",
+    "responsible_clinician_id",
+    "responsible_clinician__username",
+    "responsible_clinician__first_name",
+    "responsible_clinician__last_name",
+)
 
 
 def _row(values: tuple, today: date, links) -> WorklistRow:
     from tracker.links import shorten
     from tracker.models import days_overdue
 
-    own = values[:_OWN]
-    mrn, given, family, clinician_id, username, first, last = values[_OWN:]
+    own = dict(zip(_OWN_FIELDS, values, strict=False))
+    mrn, given, family, clinician_id, username, first, last = values[len(_OWN_FIELDS) :]
     row = WorklistRow(
-        *own,
+        **own,
         patient=RowPerson(mrn=mrn, given_name=given, family_name=family),
         responsible_clinician=None
         if clinician_id is None

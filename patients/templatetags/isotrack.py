@@ -33,7 +33,8 @@ def nav_facts(context) -> dict:
     session = getattr(request, "session", None)
     facts = session.get(SESSION_NAV) if session is not None else None
     if not isinstance(facts, dict):
-        facts = read_nav_facts(context["user"])
+        user = context.get("user")
+        facts = read_nav_facts(user) if user is not None and user.is_authenticated else {}
     return {"roles": ", ".join(facts.get("roles", [])), "access_log": facts.get("access_log")}
 
 
