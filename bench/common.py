@@ -43,16 +43,25 @@ def setup() -> None:
     django.setup()
 
 
-def ensure_database(*, fresh: bool) -> None:
-    """Create the benchmark database (dropped first with ``fresh``)."""
+def _connect(dbname: str | None = None):
+    """An autocommit connection to the benchmark's server (its database unless ``dbname``)."""
     import psycopg2
 
     url = urlparse(environment()["DATABASE_URL"])
-    name = url.path.lstrip("/")
     conn = psycopg2.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, dbname="postgres"
+        host=url.hostname,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=dbname or url.path.lstrip("/"),
     )
     conn.autocommit = True
+    return conn
+
+
+def ensure_database(*, fresh: bool) -> None:
+    """Create the benchmark database (dropped first with ``fresh``)."""
+    name = urlparse(environment()["DATABASE_URL"]).path.lstrip("/")
+    conn = _connect("postgres")
     with conn.cursor() as cur:
         if fresh:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -70,13 +79,7 @@ def vacuum() -> str:
     worklist's counts stop being read from the index alone. Returns the server's autovacuum
     setting, for the report.
     """
-    import psycopg2
-
-    url = urlparse(environment()["DATABASE_URL"])
-    conn = psycopg2.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, dbname=url.path.lstrip("/")
-    )
-    conn.autocommit = True
+    conn = _connect()
     with conn.cursor() as cur:
         cur.execute("SHOW autovacuum")
         setting = cur.fetchone()[0]

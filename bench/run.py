@@ -253,7 +253,7 @@ def main() -> None:
         summary, seconds = refresh_command()
         # Two processes, as the nightly run is documented: today, then the next day's changes
         # (and back, so the data stay as built).
-        two, two_seconds = refresh_command("--processes", "2")
+        two, _ = refresh_command("--processes", "2")
         two_nightly, _ = refresh_command("--processes", "2", "--as-of", tomorrow)
         refresh_command("--processes", "2")
         results["refresh"] = {

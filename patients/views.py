@@ -264,12 +264,12 @@ def _with_users(records: list) -> list:
     in one query for all of them rather than joined into the query of every record kind."""
     user_model = get_user_model()
     links = {
-        type(record): [
+        model: [
             field
-            for field in record._meta.concrete_fields
+            for field in model._meta.concrete_fields
             if field.is_relation and field.related_model is user_model
         ]
-        for record in records
+        for model in {type(record) for record in records}
     }
     ids = {
         getattr(record, field.attname)

@@ -89,16 +89,30 @@ class SessionIdleMiddleware:
             not isinstance(touched, int) or not 0 <= now - touched < settings.SESSION_TOUCH_SECONDS
         )
         if stale or session.modified:
-            session[SESSION_TOUCHED] = now  # marks the session modified: saved, expiry renewed
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated:
-                session[SESSION_NAV] = nav_facts(user)
+            _touch(session, getattr(request, "user", None), now)
         return response
+
+
+def _touch(session, user, now: int) -> None:
+    """Mark the session saved now (so it is saved, its expiry renewed), with the user's
+    navigation facts."""
+    session[SESSION_TOUCHED] = now
+    if user is not None and user.is_authenticated:
+        session[SESSION_NAV] = nav_facts(user)
 
 
 def session_touched_at_login(sender, request, user, **kwargs) -> None:
     """A new session is saved at login: it starts its idle time then."""
     session = getattr(request, "session", None)
     if session is not None:
-        session[SESSION_TOUCHED] = int(time.time())
-        session[SESSION_NAV] = nav_facts(user)
+        _touch(session, user, int(time.time()))
+
+
+def session_nav_facts(request, user) -> dict:
+    """The navigation facts the session keeps (at most a minute old), else read now; empty
+    for no user."""
+    session = getattr(request, "session", None)
+    facts = session.get(SESSION_NAV) if session is not None else None
+    if isinstance(facts, dict):
+        return facts
+    return nav_facts(user) if user is not None and user.is_authenticated else {}

@@ -8,7 +8,14 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from patients.models import Course
-from tracker.models import CourseMonitoring, MonitoringAlert, MonitoringItem
+from tracker.links import RowLinks, shorten
+from tracker.models import (
+    CourseMonitoring,
+    MonitoringAlert,
+    MonitoringItem,
+    WorklistEntry,
+    days_overdue,
+)
 
 # Display order of item groups on the patient page.
 ITEM_GROUPS = (
@@ -115,8 +122,6 @@ WORKLIST_DETAIL_CHARS = 140
 
 def worklist_entries():
     """The worklist's base queryset (whole entries, with patient and clinician: the CSV)."""
-    from tracker.models import WorklistEntry
-
     return WorklistEntry.objects.select_related("patient", "responsible_clinician")
 
 
@@ -183,10 +188,7 @@ _ROW_FIELDS = (
 )
 
 
-def _row(values: tuple, today: date, links) -> WorklistRow:
-    from tracker.links import shorten
-    from tracker.models import days_overdue
-
+def _row(values: tuple, today: date, links: RowLinks) -> WorklistRow:
     own = dict(zip(_OWN_FIELDS, values, strict=False))
     mrn, given, family, clinician_id, username, first, last = values[len(_OWN_FIELDS) :]
     row = WorklistRow(
@@ -208,7 +210,6 @@ def worklist_counts(today: date) -> dict:
     from django.db.models import Count
 
     from tracker.filters import KIND_CHOICES, visible_entries
-    from tracker.models import WorklistEntry
 
     rows = (
         visible_entries(WorklistEntry.objects.all(), today)
@@ -241,8 +242,6 @@ def worklist_page(filterset, number, *, size: int, total: int | None = None):
     ``total``, when the caller already knows the number of rows, saves counting them again.
     """
     from django.core.paginator import Paginator
-
-    from tracker.links import RowLinks
 
     paginator = Paginator(worklist_row_values(filterset), size)
     if total is not None:

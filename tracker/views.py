@@ -42,26 +42,28 @@ def _worklist_filter(request: HttpRequest) -> WorklistFilter:
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
     filterset = _worklist_filter(request)
-    counts = worklist_counts(filterset.today)
+    partial = bool(request.htmx)  # the results alone: no counts, no filter form
+    narrows = filterset.narrows()
+    counts = None if partial and narrows else worklist_counts(filterset.today)
     page = worklist_page(
         filterset,
         request.GET.get("page"),
         size=WORKLIST_PAGE_SIZE,
         # Unfiltered, the page shows every entry the counts were taken over.
-        total=None if filterset.narrows() else counts["total"],
+        total=None if narrows else counts["total"],
     )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
-        "filter_controls": form_controls(filterset.form),
+        "filter_controls": None if partial else form_controls(filterset.form),
         "page": page,
         "query": query.urlencode(),
         "today": filterset.today,
         "counts": counts,
         "filter_errors": filterset.form.errors,
     }
-    template = "tracker/_worklist_results.html" if request.htmx else "tracker/worklist.html"
+    template = "tracker/_worklist_results.html" if partial else "tracker/worklist.html"
     return render(request, template, context)
 
 

@@ -26,15 +26,9 @@ def user_display(user) -> str:
 def nav_facts(context) -> dict:
     """The navigation bar's facts about the user (roles, access-log link), as the session
     keeps them (refreshed at most a minute ago), else read now. Display only."""
-    from tracker.middleware import SESSION_NAV
-    from tracker.middleware import nav_facts as read_nav_facts
+    from tracker.middleware import session_nav_facts
 
-    request = context.get("request")
-    session = getattr(request, "session", None)
-    facts = session.get(SESSION_NAV) if session is not None else None
-    if not isinstance(facts, dict):
-        user = context.get("user")
-        facts = read_nav_facts(user) if user is not None and user.is_authenticated else {}
+    facts = session_nav_facts(context.get("request"), context.get("user"))
     return {"roles": ", ".join(facts.get("roles", [])), "access_log": facts.get("access_log")}
 
 

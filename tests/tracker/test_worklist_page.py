@@ -138,3 +138,14 @@ def test_long_details_are_shortened_with_an_ellipsis():
     assert len(cut) <= 140
     assert cut.endswith("…")
     assert shorten("", 140) == ""
+
+
+@pytest.mark.parametrize("query", ["", "status=overdue", "profile=UK&sort=patient"])
+def test_the_htmx_results_state_the_same_row_count_as_the_page(client, bob, clinic, query):
+    client.force_login(bob)
+    url = reverse("home") + "?" + query
+    full = client.get(url).context["page"].paginator.count
+    partial = client.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in partial.text
+    assert partial.context["page"].paginator.count == full
+    assert f"{full} row" in partial.text
