@@ -426,6 +426,25 @@ class WorklistEntry(models.Model):
         return "not reviewed"
 
 
+class WorklistRevision(models.Model):
+    """A token that changes with every committed change to the worklist's rows.
+
+    Database triggers on the worklist table write it (migration 0010), inside the transaction
+    that changes the rows, so it is committed, or rolled back, with them and no code path can
+    forget it. What is derived from every row, such as the counts at the top of the worklist,
+    can then be kept and reused for as long as the token is the same. A token is never reused:
+    PostgreSQL draws it from a sequence, SQLite at random from 63 bits. Each PostgreSQL
+    connection writes one of a few slots (its process id modulo 16), so that parallel writers,
+    such as the nightly refresh in several processes, seldom wait for one another.
+    """
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.token}"
+
+
 class AccessLog(models.Model):
     """Who looked at which patient's record, and when. Written for every view of a record."""
 

@@ -205,7 +205,46 @@ def _row(values: tuple, today: date, links: RowLinks) -> WorklistRow:
     return row
 
 
+# How long counts are kept for one revision of the worklist (they are keyed by the day too).
+WORKLIST_COUNTS_SECONDS = 24 * 60 * 60
+
+
+def worklist_revision() -> str | None:
+    """The worklist's current revision (see ``WorklistRevision``), or None if it has none."""
+    from django.db import connection
+
+    from tracker.models import WorklistRevision
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT slot, token FROM {WorklistRevision._meta.db_table} ORDER BY slot"  # noqa: S608
+        )
+        slots = cursor.fetchall()
+    return ".".join(f"{slot}-{token}" for slot, token in slots) or None
+
+
 def worklist_counts(today: date) -> dict:
+    """Visible worklist entries by status and by item kind.
+
+    Counted once per revision of the worklist and day, then kept: the revision changes in the
+    transaction of any change to the rows, so kept counts are never older than the rows the
+    page shows. Read first, then counted: counts taken just after a change may be kept under
+    the revision before it, which is newer than needed, never older.
+    """
+    from django.core.cache import cache
+
+    revision = worklist_revision()
+    if revision is None:
+        return _count_worklist(today)
+    key = f"isotrack:worklist-counts:{today.isoformat()}:{revision}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _count_worklist(today)
+        cache.set(key, counts, WORKLIST_COUNTS_SECONDS)
+    return counts
+
+
+def _count_worklist(today: date) -> dict:
     """Visible worklist entries by status and by item kind (read from one index)."""
     from django.db.models import Count
 
