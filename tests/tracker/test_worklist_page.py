@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
 from tracker import services as monitoring
 from tracker import views
@@ -101,6 +102,17 @@ def test_the_filter_form_shows_the_filters_of_the_view(client, bob, alice, clini
     # Each label belongs to its control.
     for control_id in re.findall(r'<input[^>]* id="(id_status_\d)"', form):
         assert f'for="{control_id}"' in form
+
+
+def test_a_clinician_who_joins_is_offered_by_the_filter_at_once(client, bob, alice, clinic):
+    client.force_login(bob)
+    assert "dana" not in filter_form(client.get(reverse("home")).text)
+    dana = factories.clinician(username="dana")
+    make_course(alice, mrn="P9", clinician=dana)
+    html = client.get(reverse("home") + f"?clinician={dana.pk}").text
+    assert re.search(rf'<option value="{dana.pk}" selected>dana</option>', filter_form(html))
+    page = client.get(reverse("home") + f"?clinician={dana.pk}").context["page"]
+    assert {entry.patient.mrn for entry in page} == {"P9"}
 
 
 def test_an_unchosen_filter_form_selects_any(client, bob, clinic):

@@ -10,30 +10,34 @@ the templates' autoescaping use).
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from html import escape
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
 DASH = "—"
 
 
+@lru_cache(maxsize=4096)
+def _date_text(value: date, fmt: str | None, language: str | None) -> str:
+    return date_format(value, fmt)  # in ``language``, the active one when called
+
+
 class _Dates:
-    """Dates formatted as the templates format them, each distinct date once per page."""
+    """Dates formatted as the templates format them. Localised formatting is slow and a
+    worklist's dates are few (due dates near today), so each is formatted once per process."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[date, str | None], str] = {}
+        self.language = get_language()
 
     def __call__(self, value: date, fmt: str | None = None) -> str:
-        key = (value, fmt)
-        text = self._seen.get(key)
-        if text is None:
-            text = self._seen[key] = date_format(value, fmt)
-        return text
+        return _date_text(value, fmt, self.language)
 
 
 def _status_badge(entry) -> str:
