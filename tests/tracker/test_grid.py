@@ -147,6 +147,24 @@ def test_grid_table_is_accessible_and_prints_in_black_and_white(course):
     assert "style=" not in html
 
 
+def test_each_cell_states_its_status_in_words_and_escapes_what_it_shows(course):
+    grid = course_grid(course, today=TODAY)
+    html = render_to_string("tracker/_course_grid.html", {"grid": grid})
+    cells = [cell for group in grid["groups"] for row in group["rows"] for cell in row["cells"]]
+    assert html.count('<td class="grid-cell') == len(cells)
+    current = sum(1 for cell in cells if cell["current"])
+    assert html.count('grid-current" title=') == current > 0
+    for cell in cells:
+        assert f'data-state="{cell["state"]}"' in html
+        assert f'<span class="visually-hidden">{cell["words"]}</span>' in html
+    hostile = {**cells[0], "title": '"><script>alert(1)</script>', "words": "<b>due</b>"}
+    grid["groups"][0]["rows"][0]["cells"][0] = hostile
+    html = render_to_string("tracker/_course_grid.html", {"grid": grid})
+    assert "<script>" not in html
+    assert "<b>due</b>" not in html
+    assert 'title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
 def test_ended_course_gets_an_after_end_column_with_post_course_items(alice):
     course = build_history(alice, today=dt.date(2026, 8, 1))
     services.course_update(

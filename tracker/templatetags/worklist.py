@@ -1,4 +1,4 @@
-"""The worklist's table rows, drawn in Python.
+"""The worklist's table rows, and the cells of a course's month-by-month grid, drawn in Python.
 
 The worklist page is opened all day by every member of staff and draws fifty rows of about
 fifteen values each; through the template engine the rows cost more than the rest of the
@@ -100,3 +100,20 @@ def worklist_row(entry, dates: _Dates | None = None) -> str:
 def worklist_rows(page) -> SafeString:
     dates = _Dates()
     return mark_safe("".join(worklist_row(entry, dates) for entry in page))  # each value escaped
+
+
+def grid_cell(cell: dict) -> str:
+    """One cell of the patient page's month-by-month grid, every value escaped."""
+    state = escape(cell["state"])
+    current = " grid-current" if cell["current"] else ""
+    return (
+        f'<td class="grid-cell grid-{state}{current}" title="{escape(cell["title"])}"'
+        f' data-state="{state}"><span aria-hidden="true">{escape(cell["symbol"])}</span>'
+        f'<span class="visually-hidden">{escape(cell["words"])}</span></td>'
+    )
+
+
+@register.simple_tag
+def grid_cells(row: dict) -> SafeString:
+    """A grid row's cells (about a hundred per course), drawn as the worklist's rows are."""
+    return mark_safe("".join(grid_cell(cell) for cell in row["cells"]))  # each value escaped
