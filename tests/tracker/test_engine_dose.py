@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.tracker.engine_helpers import CNGP, d, ev, run
+from tracker.engine.dose import _Series
 
 S = "2026-01-05"  # day 90 is 2026-04-04
 
@@ -127,3 +132,23 @@ def test_retreatment_gap_shows_before_the_course_starts():
 def test_a_missing_weight_is_flagged():
     assert "weight_missing" in course("2026-01-10", weight=None).flags
     assert course("2026-01-10", weight=None).derived.cumulative_mg_per_kg is None
+
+
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 3, 1)),
+            st.integers(min_value=0, max_value=5),
+            st.floats(min_value=1, max_value=200, allow_nan=False),
+        ),
+        max_size=8,
+    ),
+    first=st.dates(min_value=dt.date(2025, 12, 20), max_value=dt.date(2026, 2, 20)),
+    count=st.integers(min_value=1, max_value=90),
+)
+def test_a_series_read_day_by_day_in_one_pass_gives_each_days_value(entries, first, count):
+    """The dose and weight of every treatment day, read in one pass, are what a search for
+    each day gives (the latest entry on or before the day; the last of a day wins)."""
+    series = _Series(list(entries))
+    expected = [series.on(first + dt.timedelta(days=n)) for n in range(count)]
+    assert series.each_day(first, count) == expected

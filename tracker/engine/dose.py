@@ -41,6 +41,25 @@ class _Series:
         i = bisect_right(self.keys, (day, math.inf))
         return self.values[i - 1] if i else None
 
+    def each_day(self, first: date, count: int) -> list[float | None]:
+        """``on(day)`` for ``count`` consecutive days from ``first``, in one pass over the
+        entries instead of one search per day."""
+        i = bisect_right(self.keys, (first, math.inf))
+        current = self.values[i - 1] if i else None
+        out: list[float | None] = []
+        done, start = 0, first.toordinal()
+        while i < len(self.keys):
+            change = self.keys[i][0].toordinal() - start  # the first day the entry applies
+            if change >= count:
+                break
+            out.extend([current] * (change - done))
+            done = change
+            while i < len(self.keys) and self.keys[i][0].toordinal() - start == change:
+                current = self.values[i]  # the last entry of a day wins, as in ``on``
+                i += 1
+        out.extend([current] * (count - done))
+        return out
+
 
 def _weights(ctx: CourseContext) -> _Series:
     c = ctx.course
@@ -55,11 +74,12 @@ def _doses(ctx: CourseContext) -> _Series:
     return _Series([(d.date, d.id, d.mg_per_day) for d in ctx.upto(ctx.course.doses)])
 
 
-def _treatment_days(ctx: CourseContext) -> list[date]:
+def _treatment_days(ctx: CourseContext) -> int:
+    """The number of treatment days so far, from S (day 0) to today or E."""
     if not ctx.started or ctx.start is None:
-        return []
+        return 0
     last = min(ctx.today, ctx.end) if ctx.end is not None else ctx.today
-    return [ctx.start + timedelta(days=i) for i in range((last - ctx.start).days + 1)]
+    return max(0, (last - ctx.start).days + 1)
 
 
 def dose_summary(ctx: CourseContext) -> DoseSummary:
@@ -67,19 +87,20 @@ def dose_summary(ctx: CourseContext) -> DoseSummary:
     s = ctx.ruleset.settings
     weights, doses = _weights(ctx), _doses(ctx)
     days = _treatment_days(ctx)
+    mg_by_day = doses.each_day(ctx.start, days) if days else []
+    kg_by_day = weights.each_day(ctx.start, days) if days else []
     flags: set[str] = set()
     if c.weight_kg is None and weights.on(ctx.today) is None:
         flags.add(Flag.WEIGHT_MISSING)
-    if days and (doses.on(days[0]) is None):
+    if days and mg_by_day[0] is None:
         flags.add(Flag.DOSE_MISSING)  # treatment days without a recorded dose count as 0 mg
 
     total = 0.0
     daily: float | None = 0.0
     running: list[float | None] = []
-    for day in days:
-        mg = doses.on(day) or 0.0
+    for day_mg, kg in zip(mg_by_day, kg_by_day, strict=True):
+        mg = day_mg or 0.0
         total += mg
-        kg = weights.on(day)
         if daily is not None:
             daily = daily + mg / kg if kg else None
         if c.cumulative_method == CumulativeMethod.START_WEIGHT:
@@ -127,7 +148,7 @@ def dose_summary(ctx: CourseContext) -> DoseSummary:
 
 def _target_reached_on(
     ctx: CourseContext,
-    days: list[date],
+    days: int,
     running: list[float | None],
     cumulative: float | None,
     current_mg: float | None,
@@ -139,9 +160,9 @@ def _target_reached_on(
     target = c.target_mg_per_kg
     if cumulative is None or not days:
         return None
-    for day, value in zip(days, running, strict=True):
+    for n, value in enumerate(running):
         if value is not None and value >= target - EPSILON:
-            return day
+            return ctx.start + timedelta(days=n)
     if ctx.end is not None:
         return None  # the course ended below its target
     kg = c.weight_kg if c.cumulative_method == CumulativeMethod.START_WEIGHT else current_kg
@@ -149,7 +170,7 @@ def _target_reached_on(
         return None
     rate = current_mg / kg
     n = max(1, math.ceil((target - cumulative) / rate - EPSILON))
-    reached = days[-1] + timedelta(days=n)
+    reached = ctx.start + timedelta(days=days - 1 + n)
     if c.end is not None and reached > c.end:
         return None  # not before the recorded last dose
     return reached
