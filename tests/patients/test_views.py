@@ -359,6 +359,20 @@ def test_timeline_strikes_through_an_entered_in_error_record(client, alice, cour
     assert "Entered in error: wrong scale" in page
 
 
+def test_timeline_shows_what_was_typed_as_text_with_its_line_breaks(client, alice, course):
+    notes = '<script>alert("x")</script>\nsecond line & more'
+    record = services.weight_record(course=course, date=YESTERDAY, kg="60.5", by=alice, notes=notes)
+    services.record_mark_entered_in_error(record=record, reason="<b>wrong</b> scale", by=alice)
+    page = login(client, alice).get(detail_url(course.patient)).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>second line &amp; more" in page
+    assert "Entered in error: &lt;b&gt;wrong&lt;/b&gt; scale (" in page
+    start = page.rindex("<tr", 0, page.index(f'id="weightmeasurement-{record.pk}"'))
+    row = page[start : page.index("</tr>", start)]
+    assert row.startswith('<tr class="timeline-weightmeasurement entered-in-error"')
+    assert "Mark entered in error" not in row  # already marked: nothing more to do
+
+
 def test_staff_see_no_error_action_and_clinicians_do(client, alice, bob, course):
     lab = services.lab_result_record(
         course=course, date=YESTERDAY, analyte="alt", value=20, unit="U/L", by=bob
