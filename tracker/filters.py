@@ -86,17 +86,13 @@ class WorklistFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today
 
-    @classmethod
-    def _built_form_class(cls, build):
-        form_class = cls.__dict__.get("_form_class")
-        if form_class is None:
-            form_class = cls._form_class = build()
-        return form_class
-
     def get_form_class(self):
         """The filter form's class, built once: its fields do not depend on the request (the
         clinicians' list is a query that each form runs afresh)."""
-        return self._built_form_class(super().get_form_class)
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
     def filter_mine(self, queryset, name, value):
         if value and self.request is not None:

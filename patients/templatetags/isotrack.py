@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 
 from django import template
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from patients.models import CourseStatus
 
@@ -69,13 +71,20 @@ def nav_active(context, *names: str) -> str:
     return ""
 
 
-def _day(value) -> str:
-    """A date, or an aware datetime in the clinic's time zone, as the templates show it."""
+@lru_cache(maxsize=4096)
+def _date_in(value: date, fmt: str | None, language: str | None) -> str:
+    return date_format(value, fmt)  # in ``language``, the active one when called
+
+
+def date_text(value, fmt: str | None = None) -> str:
+    """A date, or an aware datetime in the clinic's time zone, as the templates' ``date``
+    filter shows it. Localised formatting is slow and the dates a page shows repeat (due dates
+    near today, a visit's records), so each date is formatted once per process and language."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = timezone.localtime(value)
-    return date_format(value, "j M Y")
+        return date_format(timezone.localtime(value), fmt)
+    return _date_in(value, fmt, get_language())
 
 
 def _listed(values) -> str:
@@ -110,7 +119,7 @@ def timeline_row(entry: dict, patient_id: int, can_mark: bool) -> str:
     in_error = record.entered_in_error
     at_visit = getattr(record, "visit_id", None)
     struck = " struck" if in_error else ""
-    when = _day(record.date)
+    when = date_text(record.date, "j M Y")
     label = f'<span class="{struck.strip()}">{escape(str(entry["label"]))}</span>'
     if at_visit:
         label += (
@@ -127,13 +136,13 @@ def timeline_row(entry: dict, patient_id: int, can_mark: bool) -> str:
         details += (
             '<div class="small text-danger error-reason">Entered in error: '
             f"{escape(str(record.error_reason))} ({escape(user_display(record.error_marked_by))}, "
-            f"{_day(record.error_marked_at)})</div>"
+            f"{date_text(record.error_marked_at, 'j M Y')})</div>"
         )
     action = ""
     if can_mark and not in_error:
         url = reverse("patients:mark_error", args=[patient_id, slug, record.pk])
         action = f'<a class="link-secondary small" href="{escape(url)}">Mark entered in error</a>'
-    created = date_format(timezone.localtime(record.created_at), "j M Y H:i")
+    created = date_text(record.created_at, "j M Y H:i")
     row_class = f"timeline-{slug}{' timeline-visit-part' if at_visit else ''}"
     row_class += " entered-in-error" if in_error else ""
     return (

@@ -9,35 +9,16 @@ the templates' autoescaping use).
 
 from __future__ import annotations
 
-from datetime import date
-from functools import lru_cache
 from html import escape
 
 from django import template
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+
+from patients.templatetags.isotrack import date_text
 
 register = template.Library()
 
 DASH = "—"
-
-
-@lru_cache(maxsize=4096)
-def _date_text(value: date, fmt: str | None, language: str | None) -> str:
-    return date_format(value, fmt)  # in ``language``, the active one when called
-
-
-class _Dates:
-    """Dates formatted as the templates format them. Localised formatting is slow and a
-    worklist's dates are few (due dates near today), so each is formatted once per process."""
-
-    def __init__(self) -> None:
-        self.language = get_language()
-
-    def __call__(self, value: date, fmt: str | None = None) -> str:
-        return _date_text(value, fmt, self.language)
 
 
 def _status_badge(entry) -> str:
@@ -55,29 +36,28 @@ def _clinician(entry) -> str:
     return escape(user.get_full_name() or user.username)
 
 
-def _outreach(entry, dates: _Dates) -> str:
+def _outreach(entry) -> str:
     if not entry.last_outreach_at:
         return DASH
-    when = dates(timezone.localtime(entry.last_outreach_at).date(), "j M")
+    when = date_text(entry.last_outreach_at, "j M")
     return f"{when}: {escape(entry.last_outreach)}"
 
 
-def _review_state(entry, dates: _Dates) -> str:
+def _review_state(entry) -> str:
     if entry.acknowledged_at:
         return "Acknowledged"
     if entry.snoozed_until:
-        return f"Snoozed to {dates(entry.snoozed_until)}"
+        return f"Snoozed to {date_text(entry.snoozed_until)}"
     if entry.waived:
         return "Waived"
     return "Review"
 
 
-def worklist_row(entry, dates: _Dates | None = None) -> str:
+def worklist_row(entry) -> str:
     """One row as HTML; the view has set ``patient_url``, ``review_url``, ``detail_short`` and
     ``days``. Every value from the database is escaped."""
-    dates = dates or _Dates()
     patient = entry.patient
-    due = dates(entry.due_on) if entry.due_on else DASH
+    due = date_text(entry.due_on) if entry.due_on else DASH
     days = DASH if entry.days is None else int(entry.days)
     return (
         f'<tr class="worklist-row priority-{int(entry.priority)}" data-key="{escape(entry.key)}">'
@@ -90,16 +70,15 @@ def worklist_row(entry, dates: _Dates | None = None) -> str:
         f"<td>{due}</td>"
         f"<td>{days}</td>"
         f"<td>{_clinician(entry)}</td>"
-        f'<td class="small">{_outreach(entry, dates)}</td>'
-        f'<td class="small"><a href="{escape(entry.review_url)}">{_review_state(entry, dates)}</a>'
+        f'<td class="small">{_outreach(entry)}</td>'
+        f'<td class="small"><a href="{escape(entry.review_url)}">{_review_state(entry)}</a>'
         "</td></tr>\n"
     )
 
 
 @register.simple_tag
 def worklist_rows(page) -> SafeString:
-    dates = _Dates()
-    return mark_safe("".join(worklist_row(entry, dates) for entry in page))  # each value escaped
+    return mark_safe("".join(worklist_row(entry) for entry in page))  # each value escaped
 
 
 def grid_cell(cell: dict) -> str:
