@@ -153,6 +153,8 @@ def refresh_child(limit: int | None, as_of: str | None) -> None:
 
 
 def run_child(*args: str) -> dict:
+    """A refresh in a child process, started vacuumed (see ``main``)."""
+    common.vacuum()
     env = {**os.environ, **common.environment()}
     out = subprocess.run(
         [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
@@ -161,7 +163,9 @@ def run_child(*args: str) -> dict:
 
 
 def refresh_command(*options: str) -> tuple[str, float]:
-    """``manage.py refresh_monitoring`` as cron runs it (no terminal): its one-line summary."""
+    """``manage.py refresh_monitoring`` as cron runs it (no terminal): its one-line summary.
+    Started vacuumed (see ``main``)."""
+    common.vacuum()
     env = {**os.environ, **common.environment()}
     started = time.perf_counter()
     out = subprocess.run(
@@ -245,28 +249,20 @@ def main() -> None:
         results[f"ratio {label}"] = page_ms / sql_ms
 
     if not args.skip_refresh:
-        # Each run starts vacuumed: a nightly run follows a day in which autovacuum has cleared
-        # the previous night's dead rows (here each run rewrites thousands of rows minutes
-        # after the last, and the server's autovacuum may be off).
-        common.vacuum()
+        # Each run starts vacuumed (run_child, refresh_command): a nightly run follows a day in
+        # which autovacuum has cleared the previous night's dead rows (here each run rewrites
+        # thousands of rows minutes after the last, and the server's autovacuum may be off).
         half = run_child("--refresh-child", str(n // 2))
-        common.vacuum()
         full = run_child("--refresh-child", "0")
         tomorrow = (today + timedelta(days=1)).isoformat()
-        common.vacuum()
         nightly = run_child("--refresh-child", "0", "--as-of", tomorrow)
-        common.vacuum()
         back = run_child("--refresh-child", "0", "--as-of", today.isoformat())
-        common.vacuum()
         summary, seconds = refresh_command()
         # Two processes, as the nightly run is documented: today, then the next day's changes
         # (and back, so the data stay as built).
-        common.vacuum()
         two, _ = refresh_command("--processes", "2")
-        common.vacuum()
         two_nightly, _ = refresh_command("--processes", "2", "--as-of", tomorrow)
         refresh_command("--processes", "2")
-        common.vacuum()
         results["refresh"] = {
             "half": half,
             "full": full,
