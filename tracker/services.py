@@ -181,18 +181,18 @@ class _TableSync:
         self.existing = {
             (row["course_id"], row[key_field]): row for row in rows.order_by().values()
         }
+        # Stored rows no evaluation has asked for (yet): stale once every course is through.
+        self.unwanted = dict(self.existing)
         self.new: list = []
         self.changed: list = []
-        self.seen: set = set()
         self.fields: set[str] = set()
         self.differences: list[str] = []
         self.status_changes: list[StatusChange] = []
 
     def want(self, course: Course, key: str, values: dict) -> None:
-        self.seen.add((course.pk, key))
-        self.fields.update(values)
-        extra = {"evaluated_on": self.today} if self.today is not None else {}
         row = self.existing.get((course.pk, key))
+        self.unwanted.pop((course.pk, key), None)
+        extra = {"evaluated_on": self.today} if self.today is not None else {}
         if row is None:
             self.new.append(self.model(course=course, **{self.key_field: key}, **values, **extra))
             self.differences.append(f"course {course.pk} {self.label}{key}: not stored")
@@ -206,6 +206,7 @@ class _TableSync:
         changed = {k: v for k, v in values.items() if row[k] != v}
         if not changed:
             return
+        self.fields.update(values)
         shown = [f"{k} {row[k]!s} -> {v!s}" for k, v in changed.items()]
         self.differences.append(f"course {course.pk} {self.label}{key}: {', '.join(shown)}")
         if self.status_of is not None:
@@ -221,7 +222,7 @@ class _TableSync:
 
     @property
     def stale(self) -> list:
-        return [row for k, row in self.existing.items() if k not in self.seen]
+        return list(self.unwanted.values())
 
     @property
     def count(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -11,14 +12,16 @@ from tests.tracker.engine_helpers import (
     UK_CGP_BASELINE,
     US_CGP_BASELINE,
     d,
+    default_rules,
     ev,
+    facts,
     lab,
     mood,
     neg,
     pos,
     run,
 )
-from tracker.engine import Evaluation, Status
+from tracker.engine import Evaluation, Status, evaluate
 from tracker.engine.items import item_status
 
 S = "2026-03-02"
@@ -429,6 +432,24 @@ def test_three_monthly_labs_wait_for_the_one_month_labs_per_analyte():
     assert evaluation.item("UK-L2:alt").status == Status.UPCOMING
     assert evaluation.item("UK-L2:alt").due_on == d("2026-06-23")
     assert evaluation.item("UK-L2:triglycerides").status == Status.NOT_APPLICABLE
+
+
+def test_an_item_listed_before_the_item_it_waits_for_still_waits_for_it():
+    """Rule order is the admin's to choose: an item that waits for another is evaluated after
+    it wherever it is listed, and items are still reported in rule order."""
+    rules = default_rules()
+    waiting = tuple(r for r in rules.rules if r.code == "UK-L2")
+    reordered = replace(rules, rules=waiting + tuple(r for r in rules.rules if r.code != "UK-L2"))
+    course = facts([*UK_CGP_BASELINE, *STARTED, lab("2026-03-25", "alt", 20, "U/L")], profile="UK")
+
+    evaluation = evaluate(course, reordered, d("2026-04-01"))
+
+    assert evaluation.item("UK-L2:alt").status == Status.UPCOMING
+    assert evaluation.item("UK-L2:alt").due_on == d("2026-06-23")
+    assert evaluation.item("UK-L2:triglycerides").status == Status.NOT_APPLICABLE
+    assert "waits until UK-L1:triglycerides" in evaluation.item("UK-L2:triglycerides").explanation
+    assert list(evaluation.items)[:2] == ["UK-L2:alt", "UK-L2:triglycerides"]
+    assert dict(evaluation.items) == dict(evaluate(course, rules, d("2026-04-01")).items)
 
 
 def test_three_monthly_labs_run_from_the_latest_result_on_or_after_day_21():

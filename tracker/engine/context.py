@@ -42,6 +42,13 @@ class CourseContext:
     hold_test: PregnancyTest | None  # the positive test holding the course, if any
     # Events dated on or before T, sorted, per tuple of facts: computed once per evaluation.
     _sorted: dict[int, tuple] = field(default_factory=dict, compare=False, repr=False)
+    # Answers that depend only on the facts, T and a rule (windows, candidate and satisfying
+    # events), kept for this evaluation: several items and checks ask the same question.
+    memo: dict[tuple, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def profile(self) -> str:
+        return str(self.course.profile)
 
     @property
     def category(self) -> Category | None:

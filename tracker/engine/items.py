@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from tracker.engine.analytes import ANALYTES
 from tracker.engine.context import CourseContext
@@ -24,6 +25,7 @@ from tracker.engine.rules import (
 )
 
 
+@cache
 def days(n: int) -> timedelta:
     return timedelta(days=n)
 
@@ -128,14 +130,23 @@ def applicable_row(
 
 
 def rows_by_code(ctx: CourseContext, code: str) -> tuple[RuleSpec, ...]:
-    return tuple(r for r in ctx.ruleset.rules_for(str(ctx.course.profile)) if r.code == code)
+    return ctx.ruleset.rows_for(ctx.profile, code)
 
 
 # --- events ----------------------------------------------------------------------------------
 
 
-def candidate_events(ctx: CourseContext, rule: RuleSpec, analyte: str | None) -> list[EventRef]:
+def candidate_events(
+    ctx: CourseContext, rule: RuleSpec, analyte: str | None
+) -> tuple[EventRef, ...]:
     """Events dated on or before T that would satisfy ``rule`` (ignoring its window)."""
+    key = ("candidates", id(rule), analyte)
+    if key not in ctx.memo:
+        ctx.memo[key] = tuple(_candidate_events(ctx, rule, analyte))
+    return ctx.memo[key]
+
+
+def _candidate_events(ctx: CourseContext, rule: RuleSpec, analyte: str | None) -> list[EventRef]:
     c = ctx.course
     kind = rule.satisfier
     match kind:
@@ -203,6 +214,14 @@ class Window:
 
 
 def one_off_window(ctx: CourseContext, rule: RuleSpec, start: date) -> Window | None:
+    """The due date and acceptance window of a one-off rule for course start ``start``."""
+    key = ("window", id(rule), start)
+    if key not in ctx.memo:
+        ctx.memo[key] = _one_off_window(ctx, rule, start)
+    return ctx.memo[key]
+
+
+def _one_off_window(ctx: CourseContext, rule: RuleSpec, start: date) -> Window | None:
     base, label = start, ANCHOR_WORDS[DueAnchor.START]
     match rule.due_anchor:
         case DueAnchor.END:
@@ -237,17 +256,24 @@ def _in_window(d: date, lo: date | None, hi: date | None) -> bool:
 
 def satisfying_events(
     ctx: CourseContext, rule: RuleSpec, analyte: str | None, start: date
-) -> list[EventRef]:
+) -> tuple[EventRef, ...]:
     """Events inside the one-off rule's window (for course start ``start``) meeting its
     prerequisites."""
+    key = ("satisfying", id(rule), analyte, start)
+    if key in ctx.memo:
+        return ctx.memo[key]
     w = one_off_window(ctx, rule, start)
-    if w is None:
-        return []
-    return [
-        e
-        for e in candidate_events(ctx, rule, analyte)
-        if _in_window(e.date, w.lo, w.hi) and prerequisites_met(ctx, rule, e.date, start)
-    ]
+    events = (
+        ()
+        if w is None
+        else tuple(
+            e
+            for e in candidate_events(ctx, rule, analyte)
+            if _in_window(e.date, w.lo, w.hi) and prerequisites_met(ctx, rule, e.date, start)
+        )
+    )
+    ctx.memo[key] = events
+    return events
 
 
 def prerequisites_met(ctx: CourseContext, rule: RuleSpec, on: date, start: date) -> bool:
@@ -448,19 +474,16 @@ def evaluate_items(ctx: CourseContext, levels: Mapping[int, Level]) -> dict[str,
 
     ``levels`` maps lab result ids to the level of the alert each opened (for the repeat item).
     """
-    profile_rules = ctx.ruleset.rules_for(str(ctx.course.profile))
-    codes = list(dict.fromkeys(r.code for r in profile_rules))
     # rules that wait for another rule are evaluated after it, and reported in rule order
-    waiting = {c for c in codes if any(r.requires_satisfied for r in rows_by_code(ctx, c))}
+    codes, order = ctx.ruleset.evaluation_order(ctx.profile)
     out: dict[str, ItemResult] = {}
-    for code in [c for c in codes if c not in waiting] + [c for c in codes if c in waiting]:
+    for code in codes:
         rows = rows_by_code(ctx, code)
         first = rows[0]
         row, reason = applicable_row(ctx, rows, ctx.start)
         if first.due_anchor == DueAnchor.ABNORMAL_RESULT:
-            analytes = tuple(
-                a for a in ANALYTES if any(r.analyte == a for r in ctx.upto(ctx.course.lab_results))
-            )
+            reported = {r.analyte for r in ctx.upto(ctx.course.lab_results)}
+            analytes = tuple(a for a in ANALYTES if a in reported)
             if first.analytes:
                 analytes = tuple(a for a in analytes if a in first.analytes)
             for a in analytes:
@@ -477,7 +500,6 @@ def evaluate_items(ctx: CourseContext, levels: Mapping[int, Level]) -> dict[str,
         for a in analytes_or_none:
             item_code = f"{code}:{a}" if a else code
             out[item_code] = _evaluate_one(ctx, item_code, rows, row, reason, a, out)
-    order = {code: i for i, code in enumerate(codes)}
     return dict(sorted(out.items(), key=lambda kv: order[kv[1].rule_code]))
 
 

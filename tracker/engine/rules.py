@@ -217,6 +217,36 @@ class RuleSet:
     def rules_for(self, profile: str) -> tuple[RuleSpec, ...]:
         return self._rules_by_profile.get(profile, ())
 
+    @cached_property
+    def _rows_by_profile(self) -> dict[str, dict[str, tuple[RuleSpec, ...]]]:
+        grouped: dict[str, dict[str, list[RuleSpec]]] = {}
+        for r in self.rules:
+            grouped.setdefault(r.profile, {}).setdefault(r.code, []).append(r)
+        return {
+            profile: {code: tuple(rows) for code, rows in by_code.items()}
+            for profile, by_code in grouped.items()
+        }
+
+    def rows_for(self, profile: str, code: str) -> tuple[RuleSpec, ...]:
+        """The rows of item ``code`` in ``profile``, in rule order (a row per effective period
+        or category)."""
+        return self._rows_by_profile.get(profile, {}).get(code, ())
+
+    @cached_property
+    def _evaluation_orders(self) -> dict[str, tuple[tuple[str, ...], dict[str, int]]]:
+        orders = {}
+        for profile, by_code in self._rows_by_profile.items():
+            waiting = [c for c, rows in by_code.items() if any(r.requires_satisfied for r in rows)]
+            first = [c for c in by_code if c not in waiting]
+            orders[profile] = (tuple(first + waiting), {c: i for i, c in enumerate(by_code)})
+        return orders
+
+    def evaluation_order(self, profile: str) -> tuple[tuple[str, ...], dict[str, int]]:
+        """The item codes of ``profile`` in the order they are evaluated (an item that waits
+        for another to be satisfied comes after all others), and each code's place in rule
+        order (the order items are reported in)."""
+        return self._evaluation_orders.get(profile, ((), {}))
+
     def checks_for(self, profile: str) -> tuple[DispensingCheckSpec, ...]:
         return tuple(c for c in self.checks if profile in c.profiles and c.active)
 
