@@ -171,8 +171,12 @@ class _TableSync:
         label: str,
         today: date | None,
         status_of: Callable[[dict], str] | None = None,
+        describe: bool = False,
     ) -> None:
         self.model = model
+        # Whether to list each difference in words (the drift check): a nightly run that
+        # writes only counts them, so its memory does not grow with the rows it changes.
+        self.describe = describe
         self.status_of = status_of
         self.key_field = key_field
         self.label = label
@@ -195,7 +199,8 @@ class _TableSync:
         extra = {"evaluated_on": self.today} if self.today is not None else {}
         if row is None:
             self.new.append(self.model(course=course, **{self.key_field: key}, **values, **extra))
-            self.differences.append(f"course {course.pk} {self.label}{key}: not stored")
+            if self.describe:
+                self.differences.append(f"course {course.pk} {self.label}{key}: not stored")
             if self.status_of is not None and self.status_of(values) != "not_applicable":
                 self.status_changes.append(
                     StatusChange(
@@ -207,8 +212,9 @@ class _TableSync:
         if not changed:
             return
         self.fields.update(values)
-        shown = [f"{k} {row[k]!s} -> {v!s}" for k, v in changed.items()]
-        self.differences.append(f"course {course.pk} {self.label}{key}: {', '.join(shown)}")
+        if self.describe:
+            shown = [f"{k} {row[k]!s} -> {v!s}" for k, v in changed.items()]
+            self.differences.append(f"course {course.pk} {self.label}{key}: {', '.join(shown)}")
         if self.status_of is not None:
             old = self.status_of({k: row[k] for k in values})
             new = self.status_of(values)
@@ -229,6 +235,8 @@ class _TableSync:
         return len(self.new) + len(self.changed) + len(self.stale)
 
     def all_differences(self) -> list[str]:
+        if not self.describe:
+            return []
         gone = [
             f"course {r['course_id']} {self.label}{r[self.key_field]}: no longer reported"
             for r in self.stale
@@ -255,6 +263,7 @@ def store_evaluations(
     """Bring the stored state of ``courses`` in line with ``evaluations``.
 
     With ``write=False`` nothing changes; the differences are listed instead (drift check).
+    Writing, only the number of changed rows is reported.
     """
     ids = [c.pk for c in courses]
     ruleset = ruleset or current_ruleset()
@@ -268,6 +277,7 @@ def store_evaluations(
         "code",
         MonitoringItem.objects.filter(course_id__in=ids),
         label="",
+        describe=not write,
         today=today,
         status_of=lambda v: v["status"],
     )
@@ -276,6 +286,7 @@ def store_evaluations(
         "key",
         MonitoringAlert.objects.filter(course_id__in=ids),
         label="alert ",
+        describe=not write,
         today=today,
         status_of=lambda v: "open" if v["is_open"] else "reviewed",
     )
@@ -284,6 +295,7 @@ def store_evaluations(
         "course_id",
         CourseMonitoring.objects.filter(course_id__in=ids),
         label="summary ",
+        describe=not write,
         today=today,
     )
     entries = _TableSync(
@@ -291,6 +303,7 @@ def store_evaluations(
         "key",
         WorklistEntry.objects.filter(course_id__in=ids),
         label="worklist ",
+        describe=not write,
         today=None,
     )
     actions = _review_state(ids, today)

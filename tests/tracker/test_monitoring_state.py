@@ -106,6 +106,22 @@ def test_refresh_is_idempotent(course):
     assert again.changed_alerts == 0
 
 
+def test_a_nightly_run_counts_its_changes_and_the_check_lists_them(course):
+    refresh_courses(today=dt.date(2026, 10, 21))
+    check = refresh_courses(today=dt.date(2026, 10, 22), write=False)
+    assert any(
+        f"course {course.pk} US-R1: status due_soon -> overdue" in line
+        for line in check.differences
+    )
+
+    nightly = refresh_courses(today=dt.date(2026, 10, 22))
+
+    assert nightly.changed_items == check.changed_items > 0
+    # Not listed in words when written: the run's memory does not grow with its changes.
+    assert nightly.differences == []
+    assert item(course, "US-R1").status == "overdue"
+
+
 def test_refresh_check_lists_drift_and_fails(course):
     call_command("refresh_monitoring", "--as-of", "2026-10-01", stdout=StringIO())
     MonitoringItem.objects.filter(course=course, code="US-R1").update(status="satisfied")
