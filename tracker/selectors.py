@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -223,25 +224,41 @@ def worklist_revision() -> str | None:
     return ".".join(f"{slot}-{token}" for slot, token in slots) or None
 
 
-def worklist_counts(today: date) -> dict:
-    """Visible worklist entries by status and by item kind.
+def _kept(key: str, revision: str | None, count):
+    """``count()``, counted once per revision of the worklist and kept in this process.
 
-    Counted once per revision of the worklist and day, then kept: the revision changes in the
-    transaction of any change to the rows, so kept counts are never older than the rows the
-    page shows. Read first, then counted: counts taken just after a change may be kept under
-    the revision before it, which is newer than needed, never older.
+    The revision changes in the transaction of any change to the rows, so a kept count is never
+    older than the rows a page shows. The revision must be read before counting: a count taken
+    just after a change may then be kept under the revision before it, which is newer than
+    needed, never older.
     """
     from django.core.cache import cache
 
-    revision = worklist_revision()
     if revision is None:
-        return _count_worklist(today)
-    key = f"isotrack:worklist-counts:{today.isoformat()}:{revision}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = _count_worklist(today)
-        cache.set(key, counts, WORKLIST_COUNTS_SECONDS)
-    return counts
+        return count()
+    key = f"isotrack:{key}:{revision}"
+    value = cache.get(key)
+    if value is None:
+        value = count()
+        cache.set(key, value, WORKLIST_COUNTS_SECONDS)
+    return value
+
+
+def worklist_counts(today: date, revision: str | None = None) -> dict:
+    """Visible worklist entries by status and by item kind, counted once per revision of the
+    worklist (read here unless given) and day."""
+    revision = revision or worklist_revision()
+    return _kept(f"worklist-counts:{today.isoformat()}", revision, lambda: _count_worklist(today))
+
+
+def worklist_row_count(queryset, revision: str | None = None) -> int:
+    """The number of rows of a filtered worklist, counted once per revision of the worklist
+    (read here unless given) and query. The query's own SQL and parameters are the key: they
+    hold every filter value, the day and, for "my patients", the user."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    revision = revision or worklist_revision()
+    return _kept(f"worklist-row-count:{digest}", revision, queryset.count)
 
 
 def _count_worklist(today: date) -> dict:

@@ -22,6 +22,8 @@ from tracker.selectors import (
     worklist_counts,
     worklist_entries,
     worklist_page,
+    worklist_revision,
+    worklist_row_count,
 )
 
 WORKLIST_PAGE_SIZE = 50
@@ -44,13 +46,14 @@ def home(request: HttpRequest) -> HttpResponse:
     filterset = _worklist_filter(request)
     partial = bool(request.htmx)  # the results alone: no counts, no filter form
     narrows = filterset.narrows()
-    counts = None if partial and narrows else worklist_counts(filterset.today)
+    revision = worklist_revision()  # read before anything is counted (see _kept)
+    counts = None if partial and narrows else worklist_counts(filterset.today, revision)
     page = worklist_page(
         filterset,
         request.GET.get("page"),
         size=WORKLIST_PAGE_SIZE,
         # Unfiltered, the page shows every entry the counts were taken over.
-        total=None if narrows else counts["total"],
+        total=worklist_row_count(filterset.qs, revision) if narrows else counts["total"],
     )
     query = request.GET.copy()
     query.pop("page", None)
