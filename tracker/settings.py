@@ -100,7 +100,8 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 # Each process keeps its own small cache: only values keyed by the database's own revision
-# tokens are kept there (the worklist's counts), so processes never need to agree on anything.
+# tokens are kept there (the worklist's counts and each filtered view's row count), so processes
+# never need to agree on anything.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
