@@ -427,11 +427,13 @@ class WorklistEntry(models.Model):
 
 
 class WorklistRevision(models.Model):
-    """A token that changes with every committed change to the worklist's rows.
+    """A token that changes with every committed change to what the worklist shows: its rows,
+    patients' names and MRNs, clinicians' names, and who is a clinician.
 
-    Database triggers on the worklist table write it (migration 0010), inside the transaction
-    that changes the rows, so it is committed, or rolled back, with them and no code path can
-    forget it. What is derived from every row, such as the counts at the top of the worklist,
+    Database triggers write it (migrations 0010 and 0011: on the worklist table, and on the
+    patient, user, group and group-membership tables), inside the transaction of the change, so
+    it is committed, or rolled back, with it and no code path can forget it. What is derived
+    from those tables, such as the counts at the top of the worklist or a whole worklist page,
     can then be kept and reused for as long as the token is the same. A token is never reused:
     PostgreSQL draws it from a sequence, SQLite at random from 63 bits. Each PostgreSQL
     connection writes one of a few slots (its process id modulo 16), so that parallel writers,

@@ -1,8 +1,10 @@
 import csv
+import hashlib
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from patients.models import Course
 from tracker import forms, services
 from tracker.filters import WorklistFilter, form_controls
+from tracker.middleware import SESSION_NAV
 from tracker.models import AccessLog
 from tracker.selectors import (
     review_context,
@@ -45,8 +48,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
     filterset = _worklist_filter(request)
     partial = bool(request.htmx)  # the results alone: no counts, no filter form
+    revision = worklist_revision()  # read before anything is counted or drawn (see _kept)
+    key = _kept_page_key(request, filterset.today, revision)
+    if key is not None and (kept := caches["pages"].get(key)) is not None:
+        return HttpResponse(kept)
     narrows = filterset.narrows()
-    revision = worklist_revision()  # read before anything is counted (see _kept)
     counts = None if partial and narrows else worklist_counts(filterset.today, revision)
     page = worklist_page(
         filterset,
@@ -67,7 +73,44 @@ def home(request: HttpRequest) -> HttpResponse:
         "filter_errors": filterset.form.errors,
     }
     template = "tracker/_worklist_results.html" if partial else "tracker/worklist.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if key is not None:
+        caches["pages"].set(key, response.content)
+    return response
+
+
+def _kept_page_key(request: HttpRequest, today, revision: str | None) -> str | None:
+    """The key under which this worklist page is kept whole, or None to draw it afresh.
+
+    The same page is served again, without counting or querying its rows, for as long as
+    nothing it shows has changed: the key holds the worklist's revision (which changes in the
+    transaction of any change to the rows, the patients' and clinicians' names, or who is a
+    clinician; see ``WorklistRevision``), the day, the query and whether only the results are
+    asked for. A page is kept for one session alone, with the navigation facts and CSRF cookie
+    it was drawn with. A request with a message to show is always drawn afresh, and not kept.
+    """
+    if revision is None or request.method != "GET":
+        return None
+    session = request.session
+    nav = session.get(SESSION_NAV)
+    # The CSRF secret the browser sent, if valid: a page drawn for a new one is not kept.
+    csrf = request.META.get("CSRF_COOKIE")
+    renewed = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    if session.session_key is None or not isinstance(nav, dict) or not csrf or renewed:
+        return None
+    if len(messages.get_messages(request)):  # counted without marking them as shown
+        return None
+    parts = (
+        session.session_key,
+        request.user.pk,
+        sorted(nav.items()),
+        csrf,
+        request.get_full_path(),
+        bool(request.htmx),
+        today.isoformat(),
+        revision,
+    )
+    return "isotrack:worklist-page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @require_safe

@@ -109,10 +109,11 @@ def test_a_clinician_who_joins_is_offered_by_the_filter_at_once(client, bob, ali
     assert "dana" not in filter_form(client.get(reverse("home")).text)
     dana = factories.clinician(username="dana")
     make_course(alice, mrn="P9", clinician=dana)
-    html = client.get(reverse("home") + f"?clinician={dana.pk}").text
-    assert re.search(rf'<option value="{dana.pk}" selected>dana</option>', filter_form(html))
-    page = client.get(reverse("home") + f"?clinician={dana.pk}").context["page"]
-    assert {entry.patient.mrn for entry in page} == {"P9"}
+    response = client.get(reverse("home") + f"?clinician={dana.pk}")
+    assert re.search(
+        rf'<option value="{dana.pk}" selected>dana</option>', filter_form(response.text)
+    )
+    assert {entry.patient.mrn for entry in response.context["page"]} == {"P9"}
 
 
 def test_an_unchosen_filter_form_selects_any(client, bob, clinic):
