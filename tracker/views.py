@@ -37,8 +37,8 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/about.html")
 
 
-def _worklist_filter(request: HttpRequest) -> WorklistFilter:
-    today = timezone.localdate()
+def _worklist_filter(request: HttpRequest, today=None) -> WorklistFilter:
+    today = today or timezone.localdate()
     return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
 
 
@@ -46,12 +46,13 @@ def _worklist_filter(request: HttpRequest) -> WorklistFilter:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic."""
-    filterset = _worklist_filter(request)
-    partial = bool(request.htmx)  # the results alone: no counts, no filter form
+    today = timezone.localdate()
     revision = worklist_revision()  # read before anything is counted or drawn (see _kept)
-    key = _kept_page_key(request, filterset.today, revision)
+    key = _kept_page_key(request, today, revision)
     if key is not None and (kept := caches["pages"].get(key)) is not None:
-        return HttpResponse(kept)
+        return HttpResponse(kept)  # before the filters are built: nothing else to do
+    filterset = _worklist_filter(request, today)
+    partial = bool(request.htmx)  # the results alone: no counts, no filter form
     narrows = filterset.narrows()
     counts = None if partial and narrows else worklist_counts(filterset.today, revision)
     page = worklist_page(
