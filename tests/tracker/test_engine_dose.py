@@ -71,8 +71,14 @@ def test_a_target_already_reached_reports_the_day_it_was_reached():
     assert evaluation.derived.target_reached_on == d("2026-04-04")
 
 
-def test_no_projection_after_the_recorded_end():
-    assert course("2026-01-10", end="2026-03-01").derived.target_reached_on is None
+def test_an_end_recorded_after_today_does_not_cut_the_projection_short():
+    # E counts only once E <= T: on 10 Jan the course is ongoing, so the projection at
+    # 40 mg / 60 kg (150 mg/kg on day 225) runs past the recorded last dose of 1 Mar.
+    assert course("2026-01-10", end="2026-03-01").derived.target_reached_on == d("2026-08-17")
+
+
+def test_a_course_that_ended_below_its_target_has_no_projection():
+    assert course("2026-03-02", end="2026-03-01").derived.target_reached_on is None
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,6 @@ def _target_reached_on(
         return None
     rate = current_mg / kg
     n = max(1, math.ceil((target - cumulative) / rate - EPSILON))
-    reached = ctx.start + timedelta(days=days - 1 + n)
-    if c.end is not None and reached > c.end:
-        return None  # not before the recorded last dose
-    return reached
+    # An E recorded for a date after T does not count yet (section 8): the projection
+    # runs on past it, as for any ongoing course.
+    return ctx.start + timedelta(days=days - 1 + n)
