@@ -88,16 +88,53 @@ def test_legacy_lockout_is_not_reported_for_a_confirmation_test_19_days_after_th
     assert rules_of(run("2026-01-26", events, start="2026-01-25")) == set()
 
 
-def test_legacy_lockout_is_reported_for_a_test_18_days_after_the_screening():
+def test_a_first_dispense_on_a_test_18_days_after_the_screening_is_no_lockout():
+    # No confirmation window was missed: the test is simply no confirmation test, so the
+    # finding is US-B4 (overdue), not US-RX-LOCKOUT (section 8).
     events = [
         ev("2026-01-05", "contraception_start", methods=["implant", "male_condom"]),
         neg("2026-01-05"),
         neg("2026-01-23"),
         ev("2026-01-25", "dispense", supply_days=30),
     ]
-    assert ("US-RX-LOCKOUT", "2026-01-25") in rules_of(
-        run("2026-01-26", events, start="2026-01-25")
-    )
+    evaluation = run("2026-01-26", events, start="2026-01-25")
+    assert "US-RX-LOCKOUT" not in {rule for rule, _ in rules_of(evaluation)}
+    assert evaluation.item("US-B4").status == "overdue"
+
+
+def test_a_first_dispense_on_the_screening_test_alone_is_no_lockout():
+    events = [
+        ev("2026-01-05", "contraception_start", methods=["implant", "male_condom"]),
+        neg("2026-02-10"),
+        ev("2026-02-10", "dispense", supply_days=30),
+    ]
+    evaluation = run("2026-02-11", events, start="2026-02-10")
+    assert "US-RX-LOCKOUT" not in {rule for rule, _ in rules_of(evaluation)}
+    assert evaluation.item("US-B4").status == "overdue"
+
+
+def test_legacy_lockout_is_reported_after_a_missed_confirmation_window():
+    events = [
+        ev("2026-01-05", "contraception_start", methods=["implant", "male_condom"]),
+        neg("2026-01-05"),  # screening
+        neg("2026-02-01"),  # confirmation: its 7 days pass with no dispense
+        neg("2026-02-12"),  # 11 days later: locked out
+        ev("2026-02-14", "dispense", supply_days=30),
+    ]
+    evaluation = run("2026-02-15", events, start="2026-02-14")
+    assert ("US-RX-LOCKOUT", "2026-02-14") in rules_of(evaluation)
+
+
+def test_a_test_19_days_after_a_missed_window_is_a_new_confirmation_test():
+    events = [
+        ev("2026-01-05", "contraception_start", methods=["implant", "male_condom"]),
+        neg("2026-01-05"),
+        neg("2026-02-01"),  # missed window
+        neg("2026-02-20"),  # 19 days later: counts
+        ev("2026-02-22", "dispense", supply_days=30),
+    ]
+    evaluation = run("2026-02-23", events, start="2026-02-22")
+    assert "US-RX-LOCKOUT" not in {rule for rule, _ in rules_of(evaluation)}
 
 
 # --- ready to prescribe ----------------------------------------------------------------------

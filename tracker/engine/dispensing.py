@@ -37,31 +37,39 @@ def _check(ctx: CourseContext, code: str) -> DispensingCheckSpec | None:
 # --- US legacy lockout -----------------------------------------------------------------------
 
 
-def lockout_valid_test_ids(
+def lockout_locked_test_ids(
     tests: Iterable[PregnancyTest], dispenses: Iterable[Dispense], check: DispensingCheckSpec
 ) -> set[int]:
-    """Ids of the clinic/lab negative tests that can serve as a confirmation test.
+    """Ids of the clinic/lab negative tests that are locked out (legacy rules).
 
-    Legacy tests (before ``check.legacy_before``) serve only when at least ``min_gap_days``
-    after the reference test: first the screening test, then every confirmation test whose
-    window passed with no dispense in it. Later tests are never locked out.
+    The first test is the screening test. A later legacy test (before ``check.legacy_before``)
+    at least ``min_gap_days`` after the reference test is a confirmation test; when its window
+    passes with no dispense in it, it becomes the reference, and a test fewer than
+    ``min_gap_days`` after it is locked out. A test fewer than ``min_gap_days`` after the
+    screening test is no confirmation test, but it is not locked out either: no window was
+    missed (section 8), so a dispense resting on it leaves US-B4 unmet instead. Tests dated
+    from ``legacy_before`` on are never locked out.
     """
     gap, window = check.min_gap_days or 0, check.window_days or 0
     dispense_dates = [d.date for d in dispenses]
     ref: date | None = None
-    valid: set[int] = set()
+    missed = False  # the reference is a confirmation test whose window passed unused
+    locked: set[int] = set()
+    if check.legacy_before is None:
+        return locked
     for t in sorted(tests, key=lambda t: (t.date, t.id)):
-        if check.legacy_before is None or t.date >= check.legacy_before:
-            valid.add(t.id)
-            continue
+        if t.date >= check.legacy_before:
+            break  # later tests are never locked out, whatever came before
         if ref is None:
             ref = t.date  # the screening test
             continue
-        if (t.date - ref).days >= gap:
-            valid.add(t.id)
-            if not any(t.date <= d <= t.date + days(window) for d in dispense_dates):
-                ref = t.date  # missed window: the next test counts only gap days later
-    return valid
+        if (t.date - ref).days < gap:
+            if missed:
+                locked.add(t.id)
+            continue
+        if not any(t.date <= d <= t.date + days(window) for d in dispense_dates):
+            ref, missed = t.date, True  # the next test counts only gap days later
+    return locked
 
 
 def _lockout_tests(ctx: CourseContext, check: DispensingCheckSpec) -> list[PregnancyTest]:
@@ -71,13 +79,10 @@ def _lockout_tests(ctx: CourseContext, check: DispensingCheckSpec) -> list[Pregn
 def _locked_out(
     ctx: CourseContext, check: DispensingCheckSpec, supporting: list[PregnancyTest]
 ) -> bool:
-    """Every supporting test is a legacy test that cannot serve as a confirmation test."""
+    """Every supporting test is locked out after a missed confirmation window."""
     dispenses = ctx.upto(ctx.course.dispenses)
-    valid = lockout_valid_test_ids(_lockout_tests(ctx, check), dispenses, check)
-    return bool(supporting) and all(
-        check.legacy_before is not None and t.date < check.legacy_before and t.id not in valid
-        for t in supporting
-    )
+    locked = lockout_locked_test_ids(_lockout_tests(ctx, check), dispenses, check)
+    return bool(supporting) and all(t.id in locked for t in supporting)
 
 
 # --- violations ------------------------------------------------------------------------------
