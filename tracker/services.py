@@ -103,13 +103,24 @@ def _alert_values(evaluation: Evaluation) -> dict[str, dict]:
 CLOSED_COURSE_STATUSES = (CourseStatus.COMPLETED, CourseStatus.STOPPED)
 
 
+def closed_without_an_end(course: Course) -> bool:
+    """A cancelled course, or a completed or stopped one with no last dose recorded: never
+    ready. A closed course with a recorded E follows its dates like any other (section 8):
+    ongoing on a date before E, ended from E on (which the engine reports itself)."""
+    return course.status in CLOSED_COURSE_STATUSES and (
+        course.end is None or course.start_is_planned
+    )
+
+
 def _summary_values(evaluation: Evaluation, course: Course) -> dict:
     statuses = [str(i.status) for i in evaluation.items.values()]
     ready, unmet = evaluation.ready.ready, list(evaluation.ready.unmet)
-    if course.status in CLOSED_COURSE_STATUSES:
-        # A completed, stopped or cancelled course is never ready, whatever its dates say.
+    if closed_without_an_end(course):
         ready = False
-        unmet.insert(0, f"The course is {course.get_status_display().lower()}.")
+        if course.start_is_planned:
+            unmet.insert(0, "The course was cancelled before it started.")
+        else:
+            unmet.insert(0, f"The course is {course.get_status_display().lower()}.")
     return {
         "ready_to_prescribe": ready,
         "unmet": unmet,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tracker.engine.scenario import compare_checks
-from tracker.models import MonitoringItem
+from tracker.models import CourseMonitoring, MonitoringItem
 from tracker.scenarios import load_scenario, read_scenario
 from tracker.services import course_refresh
 
@@ -60,4 +60,30 @@ def test_scenario(path: Path, alice):
                     f"{data['id']} {as_of} {code}: stored {stored.get(code)}, "
                     f"evaluated {item.status}"
                 )
+        failures += stored_summary_mismatches(course, check, scenario_id=data["id"])
     assert not failures, "\n".join(failures)
+
+
+def stored_summary_mismatches(course, check: dict, *, scenario_id: str) -> list[str]:
+    """The stored course summary (what the patient page and worklist read) against the
+    scenario's expectations: readiness, hold and dated derived values."""
+    summary = CourseMonitoring.objects.get(course=course)
+    when = f"{scenario_id} on {check['as_of']} (stored)"
+    out = []
+    if "ready_to_prescribe" in check and summary.ready_to_prescribe != check["ready_to_prescribe"]:
+        out.append(
+            f"{when} ready_to_prescribe: expected {check['ready_to_prescribe']}, stored "
+            f"{summary.ready_to_prescribe} (unmet: {'; '.join(summary.unmet) or 'none'})"
+        )
+    for key, expected in check.get("derived", {}).items():
+        stored = summary.derived.get(key)
+        if key == "course_on_hold":
+            stored = summary.on_hold
+        elif isinstance(expected, int | float) and not isinstance(expected, bool):
+            same = stored is not None and round(stored, 1) == round(float(expected), 1)
+            if not same:
+                out.append(f"{when} derived {key}: expected {expected}, stored {stored}")
+            continue
+        if stored != expected:
+            out.append(f"{when} derived {key}: expected {expected}, stored {stored}")
+    return out

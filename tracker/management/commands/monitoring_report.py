@@ -5,8 +5,9 @@ import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
-from patients.models import Course
+from patients.models import OPEN_COURSE_STATUSES, Course
 from tracker.services import evaluate_courses
 
 
@@ -25,7 +26,11 @@ class Command(BaseCommand):
             if not courses.exists():
                 raise CommandError(f"No course for a patient with MRN {patient!r}.")
         else:
-            courses = courses.filter(status__in=["planned", "active", "on_hold"])
+            # The courses open on that date: a course completed or stopped since was still
+            # ongoing on any date before its last dose (section 8). Cancelled ones never were.
+            courses = courses.filter(
+                Q(status__in=OPEN_COURSE_STATUSES) | Q(end__gt=as_of, start_is_planned=False)
+            )
         courses = list(courses)
         evaluations = evaluate_courses(courses, as_of)
         rows = []
