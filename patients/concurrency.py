@@ -67,6 +67,12 @@ def version_as_of(instance: models.Model, version: int) -> models.Model | None:
     return row.instance if row is not None else None
 
 
+def lock(instance: models.Model) -> None:
+    """Lock the row of ``instance`` until the transaction ends (PostgreSQL): a second writer
+    that needs the same lock waits here, then reads what the first one committed."""
+    type(instance).objects.select_for_update().filter(pk=instance.pk).values_list("pk").first()
+
+
 def bump(instance: models.Model) -> None:
     """Raise the version of an instance about to be saved."""
     instance.version = (instance.version or 0) + 1

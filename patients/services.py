@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from patients.concurrency import bump, check_version
+from patients.concurrency import bump, check_version, lock
 from patients.models import (
     OPEN_COURSE_STATUSES,
     AlertReview,
@@ -286,20 +286,34 @@ def course_create(
         cumulative_method=cumulative_method,
         created_by=by,
     )
-    if (
-        status in OPEN_COURSE_STATUSES
-        and patient.courses.filter(status__in=OPEN_COURSE_STATUSES).exists()
-    ):
-        errors.add(
-            "start",
-            "This patient already has a planned, active or on-hold course. "
-            "Complete or stop it before starting another.",
-        )
+    if status in OPEN_COURSE_STATUSES:
+        # Two "new course" saves for one patient at once: the second waits here until the
+        # first is committed, then finds its course.
+        lock(patient)
+        if _has_open_course(patient):
+            errors.add("start", OPEN_COURSE_MESSAGE)
     _validate_course(errors, course, today)
     errors.raise_if_any()
-    _full_clean_and_save(course)
+    try:
+        with transaction.atomic():
+            _full_clean_and_save(course)
+    except IntegrityError:
+        # The database's one-open-course constraint, met by a course saved meanwhile.
+        if status in OPEN_COURSE_STATUSES and _has_open_course(patient):
+            raise ValidationError({"start": OPEN_COURSE_MESSAGE}) from None
+        raise
     course_refresh(course, today=today)
     return course
+
+
+OPEN_COURSE_MESSAGE = (
+    "This patient already has a planned, active or on-hold course. "
+    "Complete or stop it before starting another."
+)
+
+
+def _has_open_course(patient: Patient) -> bool:
+    return patient.courses.filter(status__in=OPEN_COURSE_STATUSES).exists()
 
 
 @transaction.atomic
@@ -768,18 +782,38 @@ def record_mark_entered_in_error(
     by: AbstractBaseUser | None,
     today: date | None = None,
 ) -> ClinicalRecord | Visit:
-    """Correct a record: it stays, struck through, and is left out of every calculation."""
-    if record.entered_in_error:
-        raise ValidationError({"reason": "This record is already marked entered in error."})
+    """Correct a record: it stays, struck through, and is left out of every calculation.
+
+    The record's row is locked and read again first: of two people marking it at once, the
+    second is told who marked it, and the first one's reason stays.
+    """
+    # No join here: a join read while waiting for the lock would show who marked it as of
+    # before the wait; the user is read afterwards.
+    stored = type(record).objects.select_for_update().get(pk=record.pk)
+    if stored.entered_in_error:
+        raise ValidationError({"reason": _already_marked(stored)})
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason this record was entered in error."})
     record.entered_in_error = True
     record.error_reason = reason.strip()
     record.error_marked_at = timezone.now()
     record.error_marked_by = by
-    record.save()
+    record.save(
+        update_fields=["entered_in_error", "error_reason", "error_marked_at", "error_marked_by"]
+    )
     course_refresh(record.course, today=_today(today))
     return record
+
+
+def _already_marked(record: ClinicalRecord | Visit) -> str:
+    who = record.error_marked_by
+    name = (who.get_full_name() or who.get_username()) if who is not None else "someone"
+    when = (
+        f" on {timezone.localtime(record.error_marked_at):%d %b %Y at %H:%M}"
+        if record.error_marked_at
+        else ""
+    )
+    return f"Already marked entered in error by {name}{when}."
 
 
 # Visits ---------------------------------------------------------------------------------------
