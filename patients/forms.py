@@ -35,6 +35,7 @@ from patients.models import (
     Visit,
 )
 from patients.roles import CLINICIAN
+from patients.validation import validate_plausible_date
 from tracker.engine.analytes import ANALYTES
 
 CONTRACEPTION_HELP = (
@@ -67,7 +68,9 @@ class DateInput(forms.DateInput):
 
 
 def date_field(label: str = "Date", **kwargs) -> forms.DateField:
-    return forms.DateField(label=label, widget=DateInput(), **kwargs)
+    return forms.DateField(
+        label=label, widget=DateInput(), validators=[validate_plausible_date], **kwargs
+    )
 
 
 def notes_field(label: str = "Notes", required: bool = False) -> forms.CharField:

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from patients.validation import validate_plausible_date
+
 
 class Profile(models.TextChoices):
     US = "US", "US (iPLEDGE REMS)"
@@ -34,7 +36,7 @@ class Patient(models.Model):
     )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(validators=[validate_plausible_date])
     profile = models.CharField(
         "monitoring profile",
         max_length=2,
@@ -82,6 +84,7 @@ class Patient(models.Model):
         "end of a course given elsewhere",
         null=True,
         blank=True,
+        validators=[validate_plausible_date],
         help_text="Last dose of an earlier course not recorded here (retreatment gap check).",
     )
     version = models.PositiveIntegerField(
@@ -134,10 +137,15 @@ class Course(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     start = models.DateField(
         "start (first dispense)",
+        validators=[validate_plausible_date],
         help_text="Day 1 of treatment: the first dispense. For a planned course, the planned date.",
     )
     end = models.DateField(
-        "end (last dose)", null=True, blank=True, help_text="Date of the last dose."
+        "end (last dose)",
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Date of the last dose.",
     )
     start_is_planned = models.BooleanField(
         "start is planned",
@@ -208,7 +216,7 @@ class ClinicalRecord(models.Model):
     """Common fields of every dated clinical record of a course."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="%(class)ss")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_plausible_date])
     notes = models.TextField(blank=True)
     visit = models.ForeignKey(
         "Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="%(class)ss"
@@ -237,7 +245,7 @@ class ClinicalRecord(models.Model):
 
 class Visit(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="visits")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_plausible_date])
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     iga = models.PositiveSmallIntegerField(
         "IGA (0–4)",

@@ -44,7 +44,14 @@ from patients.models import (
     Visit,
     WeightMeasurement,
 )
-from patients.validation import FieldErrors, check_choice, check_clinical_date, check_range
+from patients.validation import (
+    PLANNED_START_MAX_DAYS_AHEAD,
+    FieldErrors,
+    check_choice,
+    check_clinical_date,
+    check_date_of_birth,
+    check_range,
+)
 from tracker.engine.analytes import ANALYTES, is_plausible, to_canonical
 from tracker.services import course_refresh
 
@@ -90,11 +97,7 @@ def _full_clean_and_save(instance, exclude: list[str] | None = None) -> None:
 
 
 def _validate_patient(errors: FieldErrors, patient: Patient, today: date) -> None:
-    if patient.date_of_birth:
-        if patient.date_of_birth > today:
-            errors.add("date_of_birth", "The date of birth cannot be in the future.")
-        elif (today - patient.date_of_birth).days > 120 * 366:
-            errors.add("date_of_birth", "Check the date of birth: the patient would be over 120.")
+    check_date_of_birth(errors, "date_of_birth", patient.date_of_birth, today=today)
     if patient.profile not in Profile.values:
         errors.add("profile", f"Choose one of: {', '.join(Profile.values)}.")
     if patient.previous_course_end:
@@ -234,8 +237,9 @@ def patient_assign_category(
 def _validate_course(errors: FieldErrors, course: Course, today: date) -> None:
     dob = course.patient.date_of_birth
     planned = course.start_is_planned
+    ahead = PLANNED_START_MAX_DAYS_AHEAD if planned else 0
     check_clinical_date(
-        errors, "start", course.start, today=today, date_of_birth=dob, allow_future=planned
+        errors, "start", course.start, today=today, date_of_birth=dob, days_ahead=ahead
     )
     check_clinical_date(errors, "end", course.end, today=today, date_of_birth=dob)
     if course.start and course.end and course.end < course.start:

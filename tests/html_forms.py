@@ -29,6 +29,7 @@ class _FormParser(HTMLParser):
                 "method": (a.get("method") or "get").lower(),
                 "action": a.get("action") or "",
                 "fields": [],
+                "types": {},
             }
             self.forms.append(self._form)
             return
@@ -39,9 +40,11 @@ class _FormParser(HTMLParser):
             kind = (a.get("type") or "text").lower()
             if kind in NOT_SUBMITTED:
                 return
+            self._form["types"][name] = kind
             if kind in ("checkbox", "radio"):
                 if "checked" in a:
-                    self._form["fields"].append((name, a.get("value") or "on"))
+                    value = a.get("value")
+                    self._form["fields"].append((name, "on" if value is None else value))
                 return
             self._form["fields"].append((name, a.get("value") or ""))
         elif tag == "select" and name:
@@ -86,8 +89,8 @@ class _FormParser(HTMLParser):
 
 
 def forms_in(html: str) -> list[dict]:
-    """Every form of the page: ``method``, ``action`` and ``fields`` (name, value) pairs in
-    document order, as a browser would submit them."""
+    """Every form of the page: ``method``, ``action``, ``fields`` (name, value) pairs in
+    document order, as a browser would submit them, and ``types`` (each input's type)."""
     parser = _FormParser()
     parser.feed(html)
     parser.close()
@@ -109,6 +112,11 @@ def form_data(fields: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 def page_form(response, *, containing: str | None = None) -> dict[str, str | list[str]]:
     """The data the page's own POST form would submit (the form that posts back to the page,
     not the logout button); ``containing``: the first POST form with a field of that name."""
+    return form_data(find_form(response, containing=containing)["fields"])
+
+
+def find_form(response, *, containing: str | None = None) -> dict:
+    """The page's own POST form (see ``page_form``), as ``forms_in`` describes it."""
     html = response.content.decode()
     path = response.wsgi_request.path
     for form in forms_in(html):
@@ -116,9 +124,9 @@ def page_form(response, *, containing: str | None = None) -> dict[str, str | lis
             continue
         names = {name for name, _ in form["fields"]}
         if containing is not None and containing in names:
-            return form_data(form["fields"])
+            return form
         if containing is None and form["action"] in ("", path):
-            return form_data(form["fields"])
+            return form
     raise AssertionError(f"No POST form{f' with {containing!r}' if containing else ''} on {path}")
 
 
