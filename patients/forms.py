@@ -259,6 +259,16 @@ def clinicians():
 # Patients -------------------------------------------------------------------------------------
 
 
+class PatientSearchForm(forms.Form):
+    """The search of the patient list: MRN or name, or "family, given"."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Search for at most %(limit_value)d characters."},
+    )
+
+
 class PatientForm(VersionedForm):
     mrn = forms.CharField(label="MRN", max_length=32, help_text=model_help(Patient, "mrn"))
     given_name = forms.CharField(max_length=100)

@@ -155,7 +155,8 @@ def _search(q: str) -> Q:
 
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
+    search = forms.PatientSearchForm(request.GET)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
     # The open course's status, else the latest course's.
     current_status = (
         Course.objects.filter(patient=OuterRef("pk"))
@@ -174,11 +175,18 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     if q:
         patients = patients.filter(_search(q))
+    elif search.errors:
+        patients = patients.none()  # a search that cannot be run finds nothing
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "patients/patient_list.html",
-        {"page_obj": page, "page_range": _page_range(page), "q": q},
+        {
+            "page_obj": page,
+            "page_range": _page_range(page),
+            "q": q or request.GET.get("q", ""),
+            "search_errors": search.errors.get("q"),
+        },
     )
 
 

@@ -1,13 +1,49 @@
-"""Request-wide duties: the idle timeout of sessions, and the access log of patient records."""
+"""Request-wide duties: refusing query strings no page can use, the idle timeout of sessions,
+and the access log of patient records."""
 
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 
 from tracker.models import AccessLog
+
+# The longest value of one query parameter: no search or filter needs more.
+MAX_QUERY_VALUE_LENGTH = 1000
+# The Django admin's date drill-down (``<field>__year=2026``) turns these into a date without
+# checking their size first.
+DATE_PART_SUFFIXES = ("__year", "__month", "__day")
+
+
+class QueryGuardMiddleware:
+    """Answer 400 to a request whose path or query parameters no page can use: a NUL
+    character (PostgreSQL refuses it in any string, so it would end as a server error), a
+    value longer than any search or filter, or a date part of the admin's drill-down that is
+    not a small number. Every other value is for the page's own form to judge (a filter it
+    does not understand is ignored, and said so)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            raise BadRequest("NUL character in the path")
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL character in a query parameter")
+            if any(len(value) > MAX_QUERY_VALUE_LENGTH for value in values):
+                raise BadRequest("Query parameter too long")
+            if key.endswith(DATE_PART_SUFFIXES) and not all(_date_part(v) for v in values):
+                raise BadRequest("Date part out of range")
+        return self.get_response(request)
+
+
+def _date_part(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 4
+
 
 # URL names whose pages show one patient's record, and the URL argument that names it.
 PATIENT_PAGES = {"patients": "pk"}
