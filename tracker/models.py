@@ -695,13 +695,29 @@ class WorklistRevision(models.Model):
         return f"{self.slot}: {self.token}"
 
 
+class AccessKind(models.TextChoices):
+    RECORD = "record", "Patient record"
+    EXPORT = "export", "Worklist export"
+    LIST = "list", "List of patients"
+
+
 class AccessLog(models.Model):
-    """Who looked at which patient's record, and when. Written for every view of a record."""
+    """Who looked at which patient's record, and when: every view of a record, every export of
+    the worklist (a file of many patients' data, with its filters), and every refused attempt
+    to open a page with patient data."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="access_log"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="access_log",
+        help_text="The patient whose record was opened; empty for lists and exports.",
     )
+    kind = models.CharField(max_length=8, choices=AccessKind.choices, default=AccessKind.RECORD)
+    refused = models.BooleanField(default=False, help_text="The user's role did not allow it.")
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Rows exported.")
     at = models.DateTimeField(auto_now_add=True)
     path = models.CharField(max_length=300)
     method = models.CharField(max_length=8)
@@ -714,7 +730,9 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} viewed {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+        what = self.patient_id if self.patient_id is not None else self.get_kind_display()
+        verb = "was refused" if self.refused else "viewed"
+        return f"{self.user_id} {verb} {what} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DigestSent(models.Model):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tracker.middleware.NoStoreMiddleware",
     "tracker.middleware.QueryGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tracker.middleware.SessionIdleMiddleware",
