@@ -79,7 +79,11 @@ class AccessLogMiddleware:
         served = response.status_code < 400 and kind != AccessKind.LIST
         if kind is None or not (refused or served):
             return response
-        patient_id = self._patient_id(request.resolver_match) if kind == AccessKind.RECORD else None
+        patient_id = (
+            self._patient_id(request.resolver_match, served=not refused)
+            if kind == AccessKind.RECORD
+            else None
+        )
         AccessLog.objects.create(
             user=user,
             patient_id=patient_id,
@@ -104,12 +108,15 @@ class AccessLogMiddleware:
         return None
 
     @staticmethod
-    def _patient_id(match) -> int | None:
-        """The patient the URL names, if there is one (a refused attempt may name none)."""
+    def _patient_id(match, *, served: bool) -> int | None:
+        """The patient the URL names (a served page's patient exists; a refused attempt may
+        name one that does not)."""
         from patients.models import Course, Patient
 
         if match.namespace in PATIENT_PAGES:
-            pk = match.kwargs[PATIENT_PAGES[match.namespace]]
+            pk = int(match.kwargs[PATIENT_PAGES[match.namespace]])
+            if served:
+                return pk
             return Patient.objects.filter(pk=pk).values_list("pk", flat=True).first()
         return (
             Course.objects.filter(pk=match.kwargs.get("course_id"))
