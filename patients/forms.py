@@ -16,6 +16,7 @@ from django.http import QueryDict
 
 from patients.concurrency import ConcurrentEditError, version_as_of
 from patients.models import (
+    TEXT_SHOWN_AS_IS,
     AlertSource,
     Analyte,
     Category,
@@ -270,9 +271,14 @@ class PatientSearchForm(forms.Form):
 
 
 class PatientForm(VersionedForm):
-    mrn = forms.CharField(label="MRN", max_length=32, help_text=model_help(Patient, "mrn"))
-    given_name = forms.CharField(max_length=100)
-    family_name = forms.CharField(max_length=100)
+    mrn = forms.CharField(
+        label="MRN",
+        max_length=32,
+        validators=TEXT_SHOWN_AS_IS,
+        help_text=model_help(Patient, "mrn"),
+    )
+    given_name = forms.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
+    family_name = forms.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
     date_of_birth = date_field("Date of birth")
     profile = forms.ChoiceField(
         label="Monitoring profile",

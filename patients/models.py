@@ -13,7 +13,11 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from patients.validation import validate_plausible_date
+from patients.validation import (
+    validate_no_hidden_characters,
+    validate_plausible_date,
+    validate_visible,
+)
 
 
 class Profile(models.TextChoices):
@@ -27,15 +31,20 @@ class Category(models.TextChoices):
     CANNOT_GET_PREGNANT = "cannot_get_pregnant", "Cannot get pregnant (CNGP)"
 
 
+# A name or MRN is shown as typed: nothing hidden in it, and something to see.
+TEXT_SHOWN_AS_IS = [validate_no_hidden_characters, validate_visible]
+
+
 class Patient(models.Model):
     mrn = models.CharField(
         "MRN",
         max_length=32,
         unique=True,
+        validators=TEXT_SHOWN_AS_IS,
         help_text="Medical record number, unique in this clinic.",
     )
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
+    family_name = models.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
     date_of_birth = models.DateField(validators=[validate_plausible_date])
     profile = models.CharField(
         "monitoring profile",

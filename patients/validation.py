@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -95,3 +96,31 @@ def check_choice(errors: FieldErrors, field: str, value, allowed: Iterable[str])
     allowed = list(allowed)
     if value not in allowed:
         errors.add(field, f"Choose one of: {', '.join(allowed)}.")
+
+
+# Names and MRNs --------------------------------------------------------------------------------
+# Characters that change how text is shown without being seen themselves: bidirectional
+# controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) and the other format
+# characters (zero-width U+200B–U+200D, U+2060, U+FEFF, the soft hyphen…), control characters,
+# line and paragraph separators, private-use, surrogate and unassigned code points. In a name
+# or an MRN they make two records look alike, or one look like another.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+# Letters, numbers, punctuation and symbols: what a reader sees.
+VISIBLE_CATEGORY_CLASSES = frozenset("LNPS")
+
+
+def validate_no_hidden_characters(value: str) -> None:
+    hidden = sorted({ch for ch in value if unicodedata.category(ch) in HIDDEN_CATEGORIES})
+    if hidden:
+        codes = ", ".join(f"U+{ord(ch):04X}" for ch in hidden)
+        raise ValidationError(
+            f"Remove the invisible or text-direction characters ({codes}).",
+            code="hidden_characters",
+        )
+
+
+def validate_visible(value: str) -> None:
+    if not any(unicodedata.category(ch)[0] in VISIBLE_CATEGORY_CLASSES for ch in value):
+        raise ValidationError(
+            "Enter at least one visible letter, digit or sign.", code="nothing_visible"
+        )
