@@ -100,7 +100,8 @@ def add_service_errors(
     stored instead of the user's, with what the user entered beside each field they changed.
     """
     aliases = aliases or {}
-    if isinstance(error, ConcurrentEditError) and isinstance(form, VersionedForm):
+    stale = isinstance(error, ConcurrentEditError) and isinstance(form, VersionedForm)
+    if stale and instance is not None:
         form.show_stored(instance, seen_version=error.seen_version)
     if not hasattr(error, "error_dict"):
         for message in error.messages:
