@@ -10,9 +10,10 @@ from django.db import models
 class ConcurrentEditError(ValidationError):
     """Someone else saved the record after the form was opened."""
 
-    def __init__(self, message: str, *, current_version: int) -> None:
+    def __init__(self, message: str, *, current_version: int, seen_version: int) -> None:
         super().__init__(message, code="concurrent_edit")
         self.current_version = current_version
+        self.seen_version = seen_version
 
 
 def _changes_since(instance: models.Model, version: int) -> list[str]:
@@ -52,7 +53,24 @@ def check_version(instance: models.Model, version: int | None, what: str) -> Non
         f"Someone else saved this {what} while you were editing it, and your changes were not "
         f"saved. Their changes: {detail}. Check the values now shown and save again.",
         current_version=current,
+        seen_version=version,
     )
+
+
+def version_as_of(instance: models.Model, version: int) -> models.Model | None:
+    """The record as it was at ``version`` (from its change history), or None if the history
+    does not have that version."""
+    history = getattr(instance, "history", None)
+    if history is None:
+        return None
+    row = history.filter(version=version).order_by("-history_date", "-history_id").first()
+    return row.instance if row is not None else None
+
+
+def lock(instance: models.Model) -> None:
+    """Lock the row of ``instance`` until the transaction ends (PostgreSQL): a second writer
+    that needs the same lock waits here, then reads what the first one committed."""
+    type(instance).objects.select_for_update().filter(pk=instance.pk).values_list("pk").first()
 
 
 def bump(instance: models.Model) -> None:

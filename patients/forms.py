@@ -12,8 +12,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import QueryDict
 
+from patients.concurrency import ConcurrentEditError, version_as_of
 from patients.models import (
+    TEXT_SHOWN_AS_IS,
     AlertSource,
     Analyte,
     Category,
@@ -33,6 +36,7 @@ from patients.models import (
     Visit,
 )
 from patients.roles import CLINICIAN
+from patients.validation import validate_plausible_date
 from tracker.engine.analytes import ANALYTES
 
 CONTRACEPTION_HELP = (
@@ -65,7 +69,9 @@ class DateInput(forms.DateInput):
 
 
 def date_field(label: str = "Date", **kwargs) -> forms.DateField:
-    return forms.DateField(label=label, widget=DateInput(), **kwargs)
+    return forms.DateField(
+        label=label, widget=DateInput(), validators=[validate_plausible_date], **kwargs
+    )
 
 
 def notes_field(label: str = "Notes", required: bool = False) -> forms.CharField:
@@ -82,11 +88,21 @@ def model_help(model, name: str) -> str:
 
 
 def add_service_errors(
-    form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None
+    form: forms.Form,
+    error: ValidationError,
+    aliases: dict[str, str] | None = None,
+    *,
+    instance=None,
 ) -> None:
-    """Put a service's field errors on the form; fields the form lacks become non-field errors."""
+    """Put a service's field errors on the form; fields the form lacks become non-field errors.
+
+    A refused concurrent edit (``ConcurrentEditError``) of ``instance`` shows the values now
+    stored instead of the user's, with what the user entered beside each field they changed.
+    """
     aliases = aliases or {}
-    keep_current_version(form, error)
+    stale = isinstance(error, ConcurrentEditError) and isinstance(form, VersionedForm)
+    if stale and instance is not None:
+        form.show_stored(instance, seen_version=error.seen_version)
     if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)
@@ -102,19 +118,125 @@ def add_service_errors(
                 form.add_error(None, f"{field.replace('_', ' ').capitalize()}: {message}")
 
 
-def keep_current_version(form: forms.Form, error: ValidationError) -> None:
-    """After a refused concurrent edit, the form carries the version now stored, so saving
-    again (having seen the other person's changes) goes through."""
-    current = getattr(error, "current_version", None)
-    if current is not None and "version" in form.fields:
-        form.data = form.data.copy()
-        form.data[form.add_prefix("version")] = str(current)
+# After a refused concurrent edit -------------------------------------------------------------
+
+
+def _as_data(form: forms.BaseForm, values: dict) -> QueryDict:
+    """``values`` (as the form's ``initial`` would hold them) as the data a browser would post
+    from the form drawn with them."""
+    data = QueryDict(mutable=True)
+    for name, field in form.fields.items():
+        if name not in values:
+            continue
+        key, value = form.add_prefix(name), values[name]
+        if isinstance(field.widget, forms.CheckboxInput):
+            if value:
+                data[key] = "on"
+            continue
+        formatted = field.widget.format_value(field.prepare_value(value))
+        if isinstance(formatted, list | tuple):
+            data.setlist(key, [str(v) for v in formatted if v is not None])
+        else:
+            data[key] = "" if formatted is None else str(formatted)
+    return data
+
+
+def _raw(form: forms.BaseForm, data, name: str):
+    return form.fields[name].widget.value_from_datadict(data, form.files, form.add_prefix(name))
+
+
+def _cleaned(field: forms.Field, raw):
+    try:
+        return field.clean(raw)
+    except ValidationError:
+        return raw
+
+
+def _shown(field: forms.Field, raw) -> str:
+    """A posted value in the words the form shows it with."""
+    if isinstance(field.widget, forms.CheckboxInput):
+        return "ticked" if raw else "not ticked"
+    values = raw if isinstance(raw, list | tuple) else [raw]
+    values = [v for v in values if v not in (None, "")]
+    if not values:
+        return "nothing (left empty)"
+    labels = {str(value): str(label) for value, label in getattr(field, "choices", [])}
+    return ", ".join(labels.get(str(v), str(v)) for v in values)
+
+
+def show_stored_values(
+    form: forms.BaseForm, current: dict, seen: dict | None, *, version_field: str
+) -> None:
+    """Redraw a refused form with the values now stored (``current``, its version included),
+    and say beside each field the user changed what they entered, so that saving again does
+    not silently undo someone else's change.
+
+    ``seen`` holds the values of the version the form was opened on, when the history has it:
+    a field whose posted value equals it was not changed by this user and gets no note.
+    """
+    attempted = {name: _raw(form, form.data, name) for name in form.fields}
+    stored_data = _as_data(form, current)
+    seen_data = _as_data(form, seen) if seen is not None else None
+    form.data = stored_data
+    for name, field in form.fields.items():
+        if name == version_field or name not in current:
+            continue
+        mine = _cleaned(field, attempted[name])
+        if mine == _cleaned(field, _raw(form, stored_data, name)):
+            continue
+        if seen_data is not None and mine == _cleaned(field, _raw(form, seen_data, name)):
+            continue
+        form.add_error(name, f"You entered: {_shown(field, attempted[name])} (not saved).")
+
+
+MISSING_VERSION = (
+    "This form was sent without the version of the record it was opened on, so it cannot tell "
+    "whether someone else has saved the record since. Reload the page and enter your changes "
+    "again."
+)
 
 
 class VersionedForm(forms.Form):
-    """A form that edits a stored record: it remembers the version it was opened on."""
+    """A form that edits a stored record: it carries the version it was opened on, and a save
+    from an older version is refused (``patients.concurrency``).
+
+    Built with ``instance`` it edits that record: its initial values are the record's and the
+    version must come back with the post. Without one (a form that creates), it has no version.
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        if instance is not None:
+            kwargs["initial"] = {**self.initial_for(instance), **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        if instance is None:
+            del self.fields["version"]
+
+    @classmethod
+    def initial_for(cls, instance) -> dict:
+        """The form's values as stored on ``instance`` (field names are the model's)."""
+        names = [name for name in cls.base_fields if hasattr(instance, name)]
+        return {name: getattr(instance, name) for name in names}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" in self.fields and cleaned.get("version") is None:
+            # A hidden field: its error is said once, above the form.
+            self.errors.pop("version", None)
+            raise ValidationError(MISSING_VERSION, code="missing_version")
+        return cleaned
+
+    def show_stored(self, instance, *, seen_version: int | None) -> None:
+        """After a refused concurrent edit of ``instance`` (as now stored)."""
+        past = version_as_of(instance, seen_version) if seen_version is not None else None
+        show_stored_values(
+            self,
+            self.initial_for(instance),
+            self.initial_for(past) if past is not None else None,
+            version_field="version",
+        )
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
@@ -139,10 +261,25 @@ def clinicians():
 # Patients -------------------------------------------------------------------------------------
 
 
+class PatientSearchForm(forms.Form):
+    """The search of the patient list: MRN or name, or "family, given"."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Search for at most %(limit_value)d characters."},
+    )
+
+
 class PatientForm(VersionedForm):
-    mrn = forms.CharField(label="MRN", max_length=32, help_text=model_help(Patient, "mrn"))
-    given_name = forms.CharField(max_length=100)
-    family_name = forms.CharField(max_length=100)
+    mrn = forms.CharField(
+        label="MRN",
+        max_length=32,
+        validators=TEXT_SHOWN_AS_IS,
+        help_text=model_help(Patient, "mrn"),
+    )
+    given_name = forms.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
+    family_name = forms.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
     date_of_birth = date_field("Date of birth")
     profile = forms.ChoiceField(
         label="Monitoring profile",
@@ -190,10 +327,6 @@ class PatientForm(VersionedForm):
             del self.fields["category"]
             del self.fields["category_reason"]
 
-    @classmethod
-    def initial_for(cls, patient: Patient) -> dict:
-        return {name: getattr(patient, name) for name in cls.base_fields}
-
 
 class CategoryForm(VersionedForm):
     category = forms.ChoiceField(
@@ -208,6 +341,14 @@ class CategoryForm(VersionedForm):
         required=False,
         help_text="e.g. confirmed menopause, tubal ligation (UK), clinical history.",
     )
+
+    @classmethod
+    def initial_for(cls, patient: Patient) -> dict:
+        return {
+            "category": patient.category,
+            "reason": patient.category_reason,
+            "version": patient.version,
+        }
 
 
 # Courses --------------------------------------------------------------------------------------
@@ -246,10 +387,9 @@ class CourseEditForm(VersionedForm):
         label="Cumulative dose method", choices=CumulativeMethod.choices
     )
 
-    def __init__(self, *args, course: Course, **kwargs):
-        kwargs.setdefault("initial", {name: getattr(course, name) for name in self.base_fields})
-        super().__init__(*args, **kwargs)
-        if course.is_open:
+    def __init__(self, *args, instance: Course, **kwargs):
+        super().__init__(*args, instance=instance, **kwargs)
+        if instance.is_open:
             # An open course ends through "Complete" or "Stop early".
             del self.fields["end"]
 

@@ -13,6 +13,12 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from patients.validation import (
+    validate_no_hidden_characters,
+    validate_plausible_date,
+    validate_visible,
+)
+
 
 class Profile(models.TextChoices):
     US = "US", "US (iPLEDGE REMS)"
@@ -25,16 +31,21 @@ class Category(models.TextChoices):
     CANNOT_GET_PREGNANT = "cannot_get_pregnant", "Cannot get pregnant (CNGP)"
 
 
+# A name or MRN is shown as typed: nothing hidden in it, and something to see.
+TEXT_SHOWN_AS_IS = [validate_no_hidden_characters, validate_visible]
+
+
 class Patient(models.Model):
     mrn = models.CharField(
         "MRN",
         max_length=32,
         unique=True,
+        validators=TEXT_SHOWN_AS_IS,
         help_text="Medical record number, unique in this clinic.",
     )
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    given_name = models.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
+    family_name = models.CharField(max_length=100, validators=TEXT_SHOWN_AS_IS)
+    date_of_birth = models.DateField(validators=[validate_plausible_date])
     profile = models.CharField(
         "monitoring profile",
         max_length=2,
@@ -82,6 +93,7 @@ class Patient(models.Model):
         "end of a course given elsewhere",
         null=True,
         blank=True,
+        validators=[validate_plausible_date],
         help_text="Last dose of an earlier course not recorded here (retreatment gap check).",
     )
     version = models.PositiveIntegerField(
@@ -134,10 +146,15 @@ class Course(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     start = models.DateField(
         "start (first dispense)",
+        validators=[validate_plausible_date],
         help_text="Day 1 of treatment: the first dispense. For a planned course, the planned date.",
     )
     end = models.DateField(
-        "end (last dose)", null=True, blank=True, help_text="Date of the last dose."
+        "end (last dose)",
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Date of the last dose.",
     )
     start_is_planned = models.BooleanField(
         "start is planned",
@@ -208,7 +225,7 @@ class ClinicalRecord(models.Model):
     """Common fields of every dated clinical record of a course."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="%(class)ss")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_plausible_date])
     notes = models.TextField(blank=True)
     visit = models.ForeignKey(
         "Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="%(class)ss"
@@ -237,7 +254,7 @@ class ClinicalRecord(models.Model):
 
 class Visit(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="visits")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_plausible_date])
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     iga = models.PositiveSmallIntegerField(
         "IGA (0–4)",

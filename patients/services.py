@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from patients.concurrency import bump, check_version
+from patients.concurrency import bump, check_version, lock
 from patients.models import (
     OPEN_COURSE_STATUSES,
     AlertReview,
@@ -44,7 +44,14 @@ from patients.models import (
     Visit,
     WeightMeasurement,
 )
-from patients.validation import FieldErrors, check_choice, check_clinical_date, check_range
+from patients.validation import (
+    PLANNED_START_MAX_DAYS_AHEAD,
+    FieldErrors,
+    check_choice,
+    check_clinical_date,
+    check_date_of_birth,
+    check_range,
+)
 from tracker.engine.analytes import ANALYTES, is_plausible, to_canonical
 from tracker.services import course_refresh
 
@@ -90,11 +97,7 @@ def _full_clean_and_save(instance, exclude: list[str] | None = None) -> None:
 
 
 def _validate_patient(errors: FieldErrors, patient: Patient, today: date) -> None:
-    if patient.date_of_birth:
-        if patient.date_of_birth > today:
-            errors.add("date_of_birth", "The date of birth cannot be in the future.")
-        elif (today - patient.date_of_birth).days > 120 * 366:
-            errors.add("date_of_birth", "Check the date of birth: the patient would be over 120.")
+    check_date_of_birth(errors, "date_of_birth", patient.date_of_birth, today=today)
     if patient.profile not in Profile.values:
         errors.add("profile", f"Choose one of: {', '.join(Profile.values)}.")
     if patient.previous_course_end:
@@ -234,8 +237,9 @@ def patient_assign_category(
 def _validate_course(errors: FieldErrors, course: Course, today: date) -> None:
     dob = course.patient.date_of_birth
     planned = course.start_is_planned
+    ahead = PLANNED_START_MAX_DAYS_AHEAD if planned else 0
     check_clinical_date(
-        errors, "start", course.start, today=today, date_of_birth=dob, allow_future=planned
+        errors, "start", course.start, today=today, date_of_birth=dob, days_ahead=ahead
     )
     check_clinical_date(errors, "end", course.end, today=today, date_of_birth=dob)
     if course.start and course.end and course.end < course.start:
@@ -286,20 +290,34 @@ def course_create(
         cumulative_method=cumulative_method,
         created_by=by,
     )
-    if (
-        status in OPEN_COURSE_STATUSES
-        and patient.courses.filter(status__in=OPEN_COURSE_STATUSES).exists()
-    ):
-        errors.add(
-            "start",
-            "This patient already has a planned, active or on-hold course. "
-            "Complete or stop it before starting another.",
-        )
+    if status in OPEN_COURSE_STATUSES:
+        # Two "new course" saves for one patient at once: the second waits here until the
+        # first is committed, then finds its course.
+        lock(patient)
+        if _has_open_course(patient):
+            errors.add("start", OPEN_COURSE_MESSAGE)
     _validate_course(errors, course, today)
     errors.raise_if_any()
-    _full_clean_and_save(course)
+    try:
+        with transaction.atomic():
+            _full_clean_and_save(course)
+    except IntegrityError:
+        # The database's one-open-course constraint, met by a course saved meanwhile.
+        if status in OPEN_COURSE_STATUSES and _has_open_course(patient):
+            raise ValidationError({"start": OPEN_COURSE_MESSAGE}) from None
+        raise
     course_refresh(course, today=today)
     return course
+
+
+OPEN_COURSE_MESSAGE = (
+    "This patient already has a planned, active or on-hold course. "
+    "Complete or stop it before starting another."
+)
+
+
+def _has_open_course(patient: Patient) -> bool:
+    return patient.courses.filter(status__in=OPEN_COURSE_STATUSES).exists()
 
 
 @transaction.atomic
@@ -768,18 +786,38 @@ def record_mark_entered_in_error(
     by: AbstractBaseUser | None,
     today: date | None = None,
 ) -> ClinicalRecord | Visit:
-    """Correct a record: it stays, struck through, and is left out of every calculation."""
-    if record.entered_in_error:
-        raise ValidationError({"reason": "This record is already marked entered in error."})
+    """Correct a record: it stays, struck through, and is left out of every calculation.
+
+    The record's row is locked and read again first: of two people marking it at once, the
+    second is told who marked it, and the first one's reason stays.
+    """
+    # No join here: a join read while waiting for the lock would show who marked it as of
+    # before the wait; the user is read afterwards.
+    stored = type(record).objects.select_for_update().get(pk=record.pk)
+    if stored.entered_in_error:
+        raise ValidationError({"reason": _already_marked(stored)})
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason this record was entered in error."})
     record.entered_in_error = True
     record.error_reason = reason.strip()
     record.error_marked_at = timezone.now()
     record.error_marked_by = by
-    record.save()
+    record.save(
+        update_fields=["entered_in_error", "error_reason", "error_marked_at", "error_marked_by"]
+    )
     course_refresh(record.course, today=_today(today))
     return record
+
+
+def _already_marked(record: ClinicalRecord | Visit) -> str:
+    who = record.error_marked_by
+    name = (who.get_full_name() or who.get_username()) if who is not None else "someone"
+    when = (
+        f" on {timezone.localtime(record.error_marked_at):%d %b %Y at %H:%M}"
+        if record.error_marked_at
+        else ""
+    )
+    return f"Already marked entered in error by {name}{when}."
 
 
 # Visits ---------------------------------------------------------------------------------------

@@ -155,7 +155,8 @@ def _search(q: str) -> Q:
 
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
+    search = forms.PatientSearchForm(request.GET)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
     # The open course's status, else the latest course's.
     current_status = (
         Course.objects.filter(patient=OuterRef("pk"))
@@ -174,11 +175,18 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     if q:
         patients = patients.filter(_search(q))
+    elif search.errors:
+        patients = patients.none()  # a search that cannot be run finds nothing
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "patients/patient_list.html",
-        {"page_obj": page, "page_range": _page_range(page), "q": q},
+        {
+            "page_obj": page,
+            "page_range": _page_range(page),
+            "q": q or request.GET.get("q", ""),
+            "search_errors": search.errors.get("q"),
+        },
     )
 
 
@@ -208,13 +216,13 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    form = forms.PatientForm(request.POST or None, initial=forms.PatientForm.initial_for(patient))
+    form = forms.PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_update(patient=patient, by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             patient.refresh_from_db()
-            forms.add_service_errors(form, exc)
+            forms.add_service_errors(form, exc, instance=patient)
         else:
             messages.success(request, "Patient details saved.")
             return redirect("patients:detail", pk=patient.pk)
@@ -233,14 +241,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(ASSIGN_CATEGORY, raise_exception=True)
 def patient_category(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    form = forms.CategoryForm(
-        request.POST or None,
-        initial={
-            "category": patient.category,
-            "reason": patient.category_reason,
-            "version": patient.version,
-        },
-    )
+    form = forms.CategoryForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_assign_category(
@@ -248,7 +249,7 @@ def patient_category(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             patient.refresh_from_db()
-            forms.add_service_errors(form, exc)
+            forms.add_service_errors(form, exc, instance=patient)
         else:
             messages.success(request, f"Category set: {patient.get_category_display()}.")
             return redirect("patients:detail", pk=patient.pk)
@@ -411,18 +412,13 @@ def course_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _course_change(request, pk, course_pk, form_class, *, title, submit, done, intro=""):
     course = _course(pk, course_pk)
-    kwargs = (
-        {"course": course}
-        if form_class is forms.CourseEditForm
-        else {"initial": {"version": course.version}}
-    )
-    form = form_class(request.POST or None, **kwargs)
+    form = form_class(request.POST or None, instance=course)
     if request.method == "POST" and form.is_valid():
         try:
             services.course_update(course=course, by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             course.refresh_from_db()
-            forms.add_service_errors(form, exc)
+            forms.add_service_errors(form, exc, instance=course)
         else:
             messages.success(request, done)
             return redirect(_patient_url(course.patient, course))

@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.forms.models import model_to_dict
 from simple_history.admin import SimpleHistoryAdmin
 
-from patients.concurrency import ConcurrentEditError, bump, check_version
+from patients.concurrency import ConcurrentEditError, bump, check_version, version_as_of
+from patients.forms import show_stored_values
 from tracker.models import (
     AlertThreshold,
     DispensingCheck,
@@ -17,23 +19,47 @@ from tracker.services import rules_changed
 
 class VersionedRuleForm(forms.ModelForm):
     """Refuses a save made from an older version of the row: two admins editing the same
-    rule never overwrite each other silently."""
+    rule never overwrite each other silently. The refused form shows the row as now stored,
+    with what this admin entered beside each field they changed."""
 
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.stale = False
         if self.instance.pk:
             self.initial.setdefault("version_seen", self.instance.version)
 
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
+            if cleaned.get("version_seen") is None:
+                self.errors.pop("version_seen", None)
+                raise forms.ValidationError(
+                    "This form was sent without the version of the row it was opened on. "
+                    "Reload the page and enter your changes again."
+                )
             try:
-                check_version(self.instance, cleaned.get("version_seen"), "rule")
+                check_version(self.instance, cleaned["version_seen"], "rule")
             except ConcurrentEditError as error:
+                self._show_stored(error.seen_version)
                 raise forms.ValidationError(error.messages) from None
         return cleaned
+
+    def _show_stored(self, seen_version: int) -> None:
+        self.stale = True
+        stored = type(self.instance).objects.get(pk=self.instance.pk)
+        past = version_as_of(stored, seen_version)
+        show_stored_values(
+            self,
+            {**model_to_dict(stored), "version_seen": stored.version},
+            model_to_dict(past) if past is not None else None,
+            version_field="version_seen",
+        )
+
+    def _post_clean(self):
+        if not self.stale:  # a refused stale form is not checked against the model again
+            super()._post_clean()
 
 
 class RuleSetAdmin(SimpleHistoryAdmin):

@@ -655,11 +655,18 @@ def course_charts(
     Records entered in error are left out (they are not in the course's facts).
     """
     today = today or timezone.localdate()
-    charts = build_charts(
-        facts or course_facts(course),
-        ruleset or current_ruleset(),
-        today=today,
-        prefix=f"course-{course.pk}-chart",
-    )
+    prefix = f"course-{course.pk}-chart"
+    try:
+        charts = build_charts(
+            facts or course_facts(course), ruleset or current_ruleset(), today=today, prefix=prefix
+        )
+    except OverflowError:
+        # Dates near the ends of the calendar (stored before dates were checked).
+        charts = {"today": today, "charts": [], "prefix": prefix, "note": OUT_OF_RANGE_NOTE}
     charts["course"] = course
     return charts
+
+
+OUT_OF_RANGE_NOTE = (
+    "The course's dates are too far from today to draw. Correct the start or end of the course."
+)

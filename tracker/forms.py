@@ -1,5 +1,6 @@
 from django import forms
 
+from patients.validation import validate_plausible_date
 from tracker.models import OutreachMethod
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -16,6 +17,7 @@ class AcknowledgeForm(forms.Form):
 class SnoozeForm(forms.Form):
     until = forms.DateField(
         widget=DATE_INPUT,
+        validators=[validate_plausible_date],
         label="Snooze until",
         help_text="At most 30 days. The item returns at once if its status worsens.",
     )

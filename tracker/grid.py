@@ -289,6 +289,18 @@ def course_grid(
     The facts are loaded once (a fixed number of queries, whatever the course's history).
     """
     today = today or timezone.localdate()
-    grid = build_grid(facts or course_facts(course), ruleset or current_ruleset(), today)
+    try:
+        grid = build_grid(facts or course_facts(course), ruleset or current_ruleset(), today)
+    except OverflowError:
+        # Dates near the ends of the calendar (stored before dates were checked): the months
+        # cannot be counted, but the rest of the page can still be shown.
+        grid = {"columns": [], "rows": [], "groups": [], "hidden": [], "today": today}
+        grid["note"] = OUT_OF_RANGE_NOTE
     grid["course"] = course
     return grid
+
+
+OUT_OF_RANGE_NOTE = (
+    "The course's dates are too far from today to lay out month by month. "
+    "Correct the start or end of the course."
+)

@@ -6,11 +6,31 @@ same transaction as every clinical write or correction, and nightly by ``refresh
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
-from patients.models import Course
+from patients.models import ContraceptionMethod, Course
+from patients.validation import validate_plausible_date
+from tracker.engine.analytes import ANALYTES
+from tracker.engine.rules import (
+    CHECK_CODES,
+    Comparison,
+    DeadlineBasis,
+    DueAnchor,
+    Phase,
+    RuleCategory,
+    RuleSetError,
+    Satisfier,
+    load_ruleset,
+)
+from tracker.engine.rules import AlertSource as EngineAlertSource
+from tracker.rulesets import ruleset_data_with
 
 
 class ItemStatus(models.TextChoices):
@@ -134,6 +154,110 @@ class MonitoringAlert(models.Model):
 # Columns mirror the engine's dataclasses (tracker.engine.rules); tracker.rulesets turns rows
 # into a RuleSet. Shipped defaults are loaded by a data migration from
 # tracker/rules/default_rules.json. Clinic admins edit them in the Django admin.
+#
+# Every row is validated here, whatever edits it: each number has a plausible range (wide
+# enough for any programme, narrow enough that no date the engine counts from it leaves the
+# calendar), each code is one the engine knows, each JSON list has the shape the engine reads,
+# and the whole rule set, with the row as edited, must load (``clean``). A refused row is not
+# saved and the form says why.
+
+MAX_OFFSET_DAYS = 730  # due offsets and acceptance windows, either side of their anchor
+MAX_PERIOD_DAYS = 365  # intervals, lead and grace, windows and gaps of the checks
+MAX_RETREATMENT_GAP_DAYS = 730
+OFFSET_DAYS = [MinValueValidator(-MAX_OFFSET_DAYS), MaxValueValidator(MAX_OFFSET_DAYS)]
+PERIOD_DAYS = [MinValueValidator(0), MaxValueValidator(MAX_PERIOD_DAYS)]
+
+
+def enum_choices(enum) -> list[tuple[str, str]]:
+    """Choices from one of the engine's vocabularies (a closed set of codes)."""
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+def validate_finite(value) -> None:
+    if value is not None and not math.isfinite(value):
+        raise ValidationError("Enter a number.", code="not_finite")
+
+
+@deconstructible
+class CodeListValidator:
+    """A JSON list of known codes, each at most once (``required``: at least one)."""
+
+    def __init__(self, codes, what: str, required: bool = False) -> None:
+        self.codes = tuple(codes)
+        self.what = what
+        self.required = required
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError(
+                f'Enter a list of {self.what} codes, e.g. ["{self.codes[0]}"].', code="not_list"
+            )
+        unknown = [v for v in value if v not in self.codes]
+        if unknown:
+            raise ValidationError(
+                f"Unknown {self.what}: {', '.join(map(repr, unknown))}. "
+                f"Known: {', '.join(self.codes)}.",
+                code="unknown_code",
+            )
+        if len(set(value)) != len(value):
+            raise ValidationError(f"Each {self.what} once.", code="repeated_code")
+        if self.required and not value:
+            raise ValidationError(f"Enter at least one {self.what}.", code="empty")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CodeListValidator) and (
+            self.codes,
+            self.what,
+            self.required,
+        ) == (other.codes, other.what, other.required)
+
+
+PREREQUISITE_KEYS = {"rule", "min_days", "waived_if_contraception_exempt"}
+
+
+def validate_prerequisites(value) -> None:
+    """``[{"rule": "US-B3", "min_days": 19, "waived_if_contraception_exempt": false}]``."""
+    example = '[{"rule": "US-B3", "min_days": 19}]'
+    if not isinstance(value, list) or not all(isinstance(p, dict) for p in value):
+        raise ValidationError(f"Enter a list of prerequisites, e.g. {example}.")
+    for p in value:
+        if set(p) - PREREQUISITE_KEYS or not {"rule", "min_days"} <= set(p):
+            raise ValidationError(
+                f"Each prerequisite has rule and min_days (and may have "
+                f"waived_if_contraception_exempt), e.g. {example}."
+            )
+        days = p["min_days"]
+        if not isinstance(p["rule"], str) or not p["rule"]:
+            raise ValidationError("A prerequisite names its rule by code.")
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_PERIOD_DAYS:
+            raise ValidationError(
+                f"A prerequisite's min_days is a whole number from 0 to {MAX_PERIOD_DAYS}."
+            )
+        if not isinstance(p.get("waived_if_contraception_exempt", False), bool):
+            raise ValidationError("waived_if_contraception_exempt is true or false.")
+
+
+def _in_order(errors: dict, low_field: str, high_field: str, low, high) -> None:
+    if low is not None and high is not None and low > high:
+        errors[high_field] = f"This is before (or less than) {low_field.replace('_', ' ')}."
+
+
+def check_loads_with(row, errors: dict) -> None:
+    """Refuse the row unless the whole rule set, with the row as edited, loads in the engine
+    (every reference resolves, every lab rule lists its analytes, …).
+
+    Skipped while a field of the row is itself invalid: that field's error says it first.
+    """
+    if errors:
+        raise ValidationError(errors)
+    try:
+        row.clean_fields()
+    except ValidationError:
+        return
+    try:
+        load_ruleset(ruleset_data_with(row))
+    except (RuleSetError, TypeError, ValueError, KeyError, OverflowError) as error:
+        raise ValidationError(f"The rule set would not load with this row: {error}.") from None
 
 
 class RuleProfile(models.TextChoices):
@@ -142,56 +266,106 @@ class RuleProfile(models.TextChoices):
     EU = "EU", "EU"
 
 
+INSTRUMENTS = ("PHQ-9", "PHQ-A", "PHQ-2", "GAD-7")
+TEST_SETTINGS = ("clinic", "lab", "home", "remote_supervised")
+
+
 class MonitoringRule(models.Model):
     code = models.CharField(max_length=24, help_text='Stable identifier, e.g. "US-R1".')
     profile = models.CharField(max_length=2, choices=RuleProfile.choices)
     name = models.CharField(max_length=200, help_text="Plain-language name of the item.")
     satisfier = models.CharField(
-        max_length=32, help_text="What kind of recorded event satisfies the rule."
+        max_length=32,
+        choices=enum_choices(Satisfier),
+        help_text="What kind of recorded event satisfies the rule.",
     )
     category = models.CharField(
         max_length=24,
         default="all",
+        choices=enum_choices(RuleCategory),
         help_text="all, can_get_pregnant or cannot_get_pregnant.",
     )
-    instruments = models.JSONField(default=list, blank=True, help_text="Mood instruments.")
+    instruments = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[CodeListValidator(INSTRUMENTS, "instrument")],
+        help_text="Mood instruments.",
+    )
     analytes = models.JSONField(
-        default=list, blank=True, help_text="Lab analytes; each is its own item CODE:analyte."
+        default=list,
+        blank=True,
+        validators=[CodeListValidator(tuple(ANALYTES), "analyte")],
+        help_text="Lab analytes; each is its own item CODE:analyte.",
     )
     min_methods = models.PositiveSmallIntegerField(
-        default=0, help_text="Contraception methods needed (abstinence always qualifies)."
+        default=0,
+        validators=[MaxValueValidator(4)],
+        help_text="Contraception methods needed (abstinence always qualifies).",
     )
     excludes_contraception_exempt = models.BooleanField(default=False)
-    max_age_at_start = models.PositiveSmallIntegerField(null=True, blank=True)
-    start_from = models.DateField(null=True, blank=True, help_text="Applies to courses from S.")
-    start_to = models.DateField(null=True, blank=True, help_text="Applies to courses until S.")
+    max_age_at_start = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(120)]
+    )
+    start_from = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Applies to courses from S.",
+    )
+    start_to = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Applies to courses until S.",
+    )
     effective_from = models.DateField(
-        null=True, blank=True, help_text="The rule applies on evaluation dates from this date."
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="The rule applies on evaluation dates from this date.",
     )
     effective_to = models.DateField(
-        null=True, blank=True, help_text="The rule applies on evaluation dates until this date."
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="The rule applies on evaluation dates until this date.",
     )
-    phase = models.CharField(max_length=16, default="always")
-    due_anchor = models.CharField(max_length=24, default="start")
-    due_offset = models.IntegerField(default=0)
-    min_due_offset_from_start = models.IntegerField(null=True, blank=True)
+    phase = models.CharField(max_length=16, default="always", choices=enum_choices(Phase))
+    due_anchor = models.CharField(max_length=24, default="start", choices=enum_choices(DueAnchor))
+    due_offset = models.IntegerField(default=0, validators=OFFSET_DAYS)
+    min_due_offset_from_start = models.IntegerField(null=True, blank=True, validators=OFFSET_DAYS)
     window_from = models.IntegerField(
-        null=True, blank=True, help_text="Acceptance window start, days from the due date."
+        null=True,
+        blank=True,
+        validators=OFFSET_DAYS,
+        help_text="Acceptance window start, days from the due date.",
     )
     window_to = models.IntegerField(
-        null=True, blank=True, help_text="Acceptance window end, days from the due date."
+        null=True,
+        blank=True,
+        validators=OFFSET_DAYS,
+        help_text="Acceptance window end, days from the due date.",
     )
     window_closes_at_end = models.BooleanField(default=False)
     not_applicable_if_end_before_window = models.BooleanField(default=False)
     interval = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Recurring items: days between due dates."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PERIOD_DAYS)],
+        help_text="Recurring items: days between due dates.",
     )
-    anchor_min_offset_from_start = models.IntegerField(null=True, blank=True)
-    stop_offset_from_end = models.IntegerField(null=True, blank=True)
-    prerequisites = models.JSONField(default=list, blank=True)
+    anchor_min_offset_from_start = models.IntegerField(
+        null=True, blank=True, validators=OFFSET_DAYS
+    )
+    stop_offset_from_end = models.IntegerField(null=True, blank=True, validators=OFFSET_DAYS)
+    prerequisites = models.JSONField(default=list, blank=True, validators=[validate_prerequisites])
     requires_satisfied = models.CharField(max_length=24, blank=True)
-    lead = models.PositiveSmallIntegerField(default=0, help_text="Due soon this many days before.")
-    grace = models.PositiveSmallIntegerField(default=0, help_text="Overdue this many days after.")
+    lead = models.PositiveSmallIntegerField(
+        default=0, validators=PERIOD_DAYS, help_text="Due soon this many days before."
+    )
+    grace = models.PositiveSmallIntegerField(
+        default=0, validators=PERIOD_DAYS, help_text="Overdue this many days after."
+    )
     gates_dispensing = models.BooleanField(default=False)
     baseline = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
@@ -207,19 +381,30 @@ class MonitoringRule(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.profile}): {self.name}"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        _in_order(errors, "start_from", "start_to", self.start_from, self.start_to)
+        _in_order(errors, "effective_from", "effective_to", self.effective_from, self.effective_to)
+        _in_order(errors, "window_from", "window_to", self.window_from, self.window_to)
+        check_loads_with(self, errors)
+
 
 class DispensingCheck(models.Model):
-    code = models.CharField(max_length=32)
+    code = models.CharField(max_length=32, choices=[(c, c) for c in sorted(CHECK_CODES)])
     name = models.CharField(max_length=200)
-    profiles = models.JSONField(default=list)
-    category = models.CharField(max_length=24, default="all")
-    window_days = models.IntegerField(null=True, blank=True)
-    max_supply_days = models.IntegerField(null=True, blank=True)
-    min_gap_days = models.IntegerField(null=True, blank=True)
-    legacy_before = models.DateField(null=True, blank=True)
-    first_dispense_settings = models.JSONField(default=list, blank=True)
-    effective_from = models.DateField(null=True, blank=True)
-    effective_to = models.DateField(null=True, blank=True)
+    profiles = models.JSONField(
+        default=list, validators=[CodeListValidator(RuleProfile.values, "profile", True)]
+    )
+    category = models.CharField(max_length=24, default="all", choices=enum_choices(RuleCategory))
+    window_days = models.IntegerField(null=True, blank=True, validators=PERIOD_DAYS)
+    max_supply_days = models.IntegerField(null=True, blank=True, validators=PERIOD_DAYS)
+    min_gap_days = models.IntegerField(null=True, blank=True, validators=PERIOD_DAYS)
+    legacy_before = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    first_dispense_settings = models.JSONField(
+        default=list, blank=True, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
+    )
+    effective_from = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    effective_to = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     active = models.BooleanField(default=True)
     source = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -232,14 +417,25 @@ class DispensingCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.code}: {self.name}"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        _in_order(errors, "effective_from", "effective_to", self.effective_from, self.effective_to)
+        check_loads_with(self, errors)
+
 
 class AlertThreshold(models.Model):
-    source = models.CharField(max_length=16)
+    source = models.CharField(max_length=16, choices=enum_choices(EngineAlertSource))
     level = models.CharField(max_length=8, choices=AlertLevel.choices)
-    comparison = models.CharField(max_length=12)
-    value = models.FloatField()
-    analyte = models.CharField(max_length=24, blank=True)
-    instrument = models.CharField(max_length=6, blank=True)
+    comparison = models.CharField(max_length=12, choices=enum_choices(Comparison))
+    value = models.FloatField(
+        validators=[validate_finite, MinValueValidator(0), MaxValueValidator(100_000)]
+    )
+    analyte = models.CharField(
+        max_length=24, blank=True, choices=[(code, a.label) for code, a in ANALYTES.items()]
+    )
+    instrument = models.CharField(
+        max_length=6, blank=True, choices=[(code, code) for code in INSTRUMENTS]
+    )
     label = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     citation = models.TextField(blank=True)
@@ -253,15 +449,31 @@ class AlertThreshold(models.Model):
     def __str__(self) -> str:
         return self.label or f"{self.source} {self.level} {self.comparison} {self.value}"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.source == "lab" and not self.analyte:
+            errors["analyte"] = "A lab threshold names its analyte."
+        if self.source == "mood_screen" and not self.instrument:
+            errors["instrument"] = "A mood threshold names its instrument."
+        check_loads_with(self, errors)
+
 
 class ProfileSetting(models.Model):
     profile = models.CharField(max_length=2, choices=RuleProfile.choices, unique=True)
-    pre_start_test_settings = models.JSONField(default=list)
-    treatment_test_settings = models.JSONField(default=list)
-    home_testing_test_settings = models.JSONField(default=list)
-    ready_test_window_days = models.PositiveSmallIntegerField()
-    first_dispense_deadline_basis = models.CharField(max_length=24)
-    first_dispense_deadline_days = models.PositiveSmallIntegerField()
+    pre_start_test_settings = models.JSONField(
+        default=list, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
+    )
+    treatment_test_settings = models.JSONField(
+        default=list, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
+    )
+    home_testing_test_settings = models.JSONField(
+        default=list, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
+    )
+    ready_test_window_days = models.PositiveSmallIntegerField(validators=PERIOD_DAYS)
+    first_dispense_deadline_basis = models.CharField(
+        max_length=24, choices=enum_choices(DeadlineBasis)
+    )
+    first_dispense_deadline_days = models.PositiveSmallIntegerField(validators=PERIOD_DAYS)
     pre_start_test_rule = models.CharField(
         max_length=24, help_text="The rule whose test supports the first dispense."
     )
@@ -272,23 +484,59 @@ class ProfileSetting(models.Model):
     def __str__(self) -> str:
         return f"{self.profile} pregnancy-test settings"
 
+    def clean(self) -> None:
+        check_loads_with(self, {})
+
 
 class RuleSetSetting(models.Model):
     """The clinic-wide numbers of the rule set (one row)."""
 
-    default_uln = models.FloatField(default=40.0)
-    target_band_mg_per_kg = models.FloatField(default=120.0)
-    upper_limit_mg_per_kg = models.FloatField(default=150.0)
-    dose_band_low_mg_per_kg_day = models.FloatField(default=0.5)
-    dose_band_high_mg_per_kg_day = models.FloatField(default=1.0)
-    retreatment_gap_days = models.PositiveSmallIntegerField(default=56)
-    single_method_contraception = models.JSONField(default=list)
+    default_uln = models.FloatField(
+        default=40.0, validators=[validate_finite, MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    target_band_mg_per_kg = models.FloatField(
+        default=120.0, validators=[validate_finite, MinValueValidator(30), MaxValueValidator(300)]
+    )
+    upper_limit_mg_per_kg = models.FloatField(
+        default=150.0, validators=[validate_finite, MinValueValidator(30), MaxValueValidator(300)]
+    )
+    dose_band_low_mg_per_kg_day = models.FloatField(
+        default=0.5, validators=[validate_finite, MinValueValidator(0.05), MaxValueValidator(5)]
+    )
+    dose_band_high_mg_per_kg_day = models.FloatField(
+        default=1.0, validators=[validate_finite, MinValueValidator(0.05), MaxValueValidator(5)]
+    )
+    retreatment_gap_days = models.PositiveSmallIntegerField(
+        default=56, validators=[MaxValueValidator(MAX_RETREATMENT_GAP_DAYS)]
+    )
+    single_method_contraception = models.JSONField(
+        default=list,
+        validators=[CodeListValidator(ContraceptionMethod.values, "contraception method")],
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:
         return "Rule set settings"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        _in_order(
+            errors,
+            "target_band_mg_per_kg",
+            "upper_limit_mg_per_kg",
+            self.target_band_mg_per_kg,
+            self.upper_limit_mg_per_kg,
+        )
+        _in_order(
+            errors,
+            "dose_band_low_mg_per_kg_day",
+            "dose_band_high_mg_per_kg_day",
+            self.dose_band_low_mg_per_kg_day,
+            self.dose_band_high_mg_per_kg_day,
+        )
+        check_loads_with(self, errors)
 
 
 # Review workflow and worklist ---------------------------------------------------------------
@@ -447,13 +695,29 @@ class WorklistRevision(models.Model):
         return f"{self.slot}: {self.token}"
 
 
+class AccessKind(models.TextChoices):
+    RECORD = "record", "Patient record"
+    EXPORT = "export", "Worklist export"
+    LIST = "list", "List of patients"
+
+
 class AccessLog(models.Model):
-    """Who looked at which patient's record, and when. Written for every view of a record."""
+    """Who looked at which patient's record, and when: every view of a record, every export of
+    the worklist (a file of many patients' data, with its filters), and every refused attempt
+    to open a page with patient data."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="access_log"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="access_log",
+        help_text="The patient whose record was opened; empty for lists and exports.",
     )
+    kind = models.CharField(max_length=8, choices=AccessKind.choices, default=AccessKind.RECORD)
+    refused = models.BooleanField(default=False, help_text="The user's role did not allow it.")
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Rows exported.")
     at = models.DateTimeField(auto_now_add=True)
     path = models.CharField(max_length=300)
     method = models.CharField(max_length=8)
@@ -466,7 +730,9 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} viewed {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+        what = self.patient_id if self.patient_id is not None else self.get_kind_display()
+        verb = "was refused" if self.refused else "viewed"
+        return f"{self.user_id} {verb} {what} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DigestSent(models.Model):

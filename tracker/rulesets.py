@@ -10,6 +10,7 @@ from dataclasses import MISSING, fields
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.db import connection
 
 from tracker.engine import rules as engine_rules
@@ -71,23 +72,45 @@ def install_ruleset_data(data: dict[str, Any], models: dict[str, Any]) -> None:
     )
 
 
-def ruleset_data_from_db() -> dict[str, Any]:
-    from tracker import models
+def _model(table: str):
+    # Looked up by name: ``tracker.models`` validates its rows with this module.
+    return apps.get_model("tracker", table)
 
+
+def _setting_values(setting) -> dict[str, Any]:
+    return {
+        f.name: getattr(setting, f.name)
+        for f in fields(engine_rules.RuleSetSettings)
+        if f.default is not MISSING or f.default_factory is not MISSING
+    }
+
+
+def ruleset_data_from_db() -> dict[str, Any]:
     data: dict[str, Any] = {"version": 1}
     for table, (key, spec) in TABLES.items():
-        model = getattr(models, table)
-        rows = model.objects.all()
+        rows = _model(table).objects.all()
         if "active" in {f.name for f in fields(spec)}:
             rows = rows.filter(active=True)
         data[key] = [_row_values(row, spec) for row in rows.order_by("pk")]
-    setting = models.RuleSetSetting.objects.order_by("pk").first()
+    setting = _model("RuleSetSetting").objects.order_by("pk").first()
     if setting is not None:
-        data["settings"] = {
-            f.name: getattr(setting, f.name)
-            for f in fields(engine_rules.RuleSetSettings)
-            if f.default is not MISSING or f.default_factory is not MISSING
-        }
+        data["settings"] = _setting_values(setting)
+    return data
+
+
+def ruleset_data_with(row) -> dict[str, Any]:
+    """The clinic's rule set as it would be with ``row`` (a rule-set row, new or edited, not
+    saved yet) in it: what the engine would load after the row is saved."""
+    data = ruleset_data_from_db()
+    table = type(row).__name__
+    if table == "RuleSetSetting":
+        data["settings"] = _setting_values(row)
+        return data
+    key, spec = TABLES[table]
+    active = "active" in {f.name for f in fields(spec)}
+    stored = [r for r in _model(table).objects.order_by("pk") if r.pk != row.pk]
+    rows = [*stored, row] if row.pk is None else sorted([*stored, row], key=lambda r: r.pk)
+    data[key] = [_row_values(r, spec) for r in rows if not active or r.active]
     return data
 
 
@@ -97,12 +120,10 @@ def _rules_version() -> tuple:
     Called before every single-course re-evaluation (each clinical write), so it is one round
     trip rather than one per table.
     """
-    from tracker import models
-
     quote = connection.ops.quote_name
     columns = []
     for name in (*TABLES, "RuleSetSetting"):
-        table = quote(getattr(models, name)._meta.db_table)
+        table = quote(_model(name)._meta.db_table)
         columns += [
             f"(SELECT MAX({quote('updated_at')}) FROM {table})",
             f"(SELECT MAX({quote('id')}) FROM {table})",

@@ -52,9 +52,16 @@ INSTALLED_APPS = [
     "patients",
 ]
 
+# The headers of every answer are set by the middleware at the top, so that an error raised
+# further down (the database gone, say) is answered with them too: Django turns an exception
+# into the 500 page where it happens, and only the middleware above that point sees it.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tracker.middleware.NoStoreMiddleware",
+    "tracker.middleware.QueryGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tracker.middleware.SessionIdleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,8 +69,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -137,7 +137,9 @@ def worklist_csv(request: HttpRequest) -> HttpResponse:
             "Review state",
         ]
     )
+    rows = 0
     for entry in filterset.qs:
+        rows += 1
         writer.writerow(
             [
                 _csv_safe(entry.patient.mrn),
@@ -154,6 +156,7 @@ def worklist_csv(request: HttpRequest) -> HttpResponse:
                 entry.review_state(filterset.today),
             ]
         )
+    response.exported_rows = rows  # for the access log
     return response
 
 
@@ -249,12 +252,21 @@ def access_log(request: HttpRequest) -> HttpResponse:
     entries = AccessLog.objects.select_related("user", "patient")
     mrn = request.GET.get("mrn", "").strip()
     username = request.GET.get("user", "").strip()
+    refused = request.GET.get("refused") == "1"
     if mrn:
         entries = entries.filter(patient__mrn__iexact=mrn)
     if username:
         entries = entries.filter(user__username__iexact=username)
+    if refused:
+        entries = entries.filter(refused=True)
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"page": page, "mrn": mrn, "username": username, "query": query.urlencode()}
+    context = {
+        "page": page,
+        "mrn": mrn,
+        "username": username,
+        "refused": refused,
+        "query": query.urlencode(),
+    }
     return render(request, "tracker/access_log.html", context)

@@ -6,17 +6,15 @@ is missing the tests fail; they are never skipped.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tracker.rulesets import clear_cache
+from tests.concurrency import load_default_rules_if_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,21 +52,12 @@ def browser() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def _load_default_rules_if_missing() -> None:
-    from tracker.models import MonitoringRule
-
-    if not MonitoringRule.objects.exists():
-        migration = importlib.import_module("tracker.migrations.0003_default_rule_set")
-        migration.load_defaults(apps, None)
-    clear_cache()
-
-
 @pytest.fixture(autouse=True)
 def migrated_data(transactional_db) -> None:
     """Browser tests use ``live_server``, so each one ends by emptying the database. The role
     groups come back through ``post_migrate``; the default rule set, loaded by a data
     migration, is loaded again here when it is missing."""
-    _load_default_rules_if_missing()
+    load_default_rules_if_missing()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,7 +66,7 @@ def leave_migrated_data(django_db_blocker) -> Iterator[None]:
     transactional tests that come next."""
     yield
     with django_db_blocker.unblock():
-        _load_default_rules_if_missing()
+        load_default_rules_if_missing()
 
 
 @pytest.hookimpl(wrapper=True)

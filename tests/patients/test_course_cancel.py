@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from patients import services
 from patients.models import CourseStatus
+from tests.html_forms import submit
 from tracker.models import WorklistEntry
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_cancelling_a_planned_course_keeps_it_stopped_and_clears_the_worklist(
     assert WorklistEntry.objects.filter(course=planned).exists()
     client.force_login(alice)
     url = reverse("patients:course_cancel", args=[planned.patient_id, planned.pk])
-    response = client.post(url, {"stopped_reason": "Patient chose not to start"})
+    response = submit(client, url, stopped_reason="Patient chose not to start")
     assert response.status_code == 302
     planned.refresh_from_db()
     assert planned.status == CourseStatus.STOPPED

@@ -31,6 +31,7 @@ from patients.models import (
     WeightMeasurement,
 )
 from tests import factories
+from tests.html_forms import submit
 
 TODAY = timezone.localdate()
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -264,9 +265,7 @@ def test_exemption_without_reason_shows_the_error(client, alice):
 
 def test_patient_edit_saves_the_change(client, alice, patient):
     url = reverse("patients:edit", args=[patient.pk])
-    response = login(client, alice).post(
-        url, {**PATIENT_DATA, "mrn": "MRN-42", "given_name": "Janet", "profile": "US"}
-    )
+    response = submit(login(client, alice), url, given_name="Janet")
     assert response.status_code == 302
     patient.refresh_from_db()
     assert patient.given_name == "Janet"
@@ -274,7 +273,7 @@ def test_patient_edit_saves_the_change(client, alice, patient):
 
 def test_patient_edit_with_invalid_date_saves_nothing(client, alice, patient):
     url = reverse("patients:edit", args=[patient.pk])
-    response = login(client, alice).post(url, {**PATIENT_DATA, "date_of_birth": TOMORROW})
+    response = submit(login(client, alice), url, mrn="MRN-43", date_of_birth=TOMORROW)
     assert response.status_code == 200
     patient.refresh_from_db()
     assert patient.mrn == "MRN-42"
@@ -282,8 +281,8 @@ def test_patient_edit_with_invalid_date_saves_nothing(client, alice, patient):
 
 def test_assign_category_shows_who_and_when(client, alice, patient):
     url = reverse("patients:category", args=[patient.pk])
-    response = login(client, alice).post(
-        url, {"category": "cannot_get_pregnant", "reason": "UK tubal ligation"}
+    response = submit(
+        login(client, alice), url, category="cannot_get_pregnant", reason="UK tubal ligation"
     )
     page = client.get(response.url).content.decode()
     assert "Cannot get pregnant (CNGP)" in page
@@ -429,11 +428,13 @@ def test_second_open_course_shows_a_field_error(client, alice, course):
 
 def test_course_edit_saves_the_weight(client, alice, course):
     url = reverse("patients:course_edit", args=[course.patient_id, course.pk])
-    response = login(client, alice).post(
+    response = submit(
+        login(client, alice),
         url,
-        {"start": course.start, "weight_kg": "70", "target_mg_per_kg": "120",
-         "cumulative_method": "start_weight"},
-    )  # fmt: skip
+        weight_kg="70",
+        target_mg_per_kg="120",
+        cumulative_method="start_weight",
+    )
     assert response.status_code == 302
     course.refresh_from_db()
     assert (course.weight_kg, course.target_mg_per_kg) == (70, 120)
@@ -441,11 +442,7 @@ def test_course_edit_saves_the_weight(client, alice, course):
 
 def test_course_edit_with_implausible_weight_saves_nothing(client, alice, course):
     url = reverse("patients:course_edit", args=[course.patient_id, course.pk])
-    response = login(client, alice).post(
-        url,
-        {"start": course.start, "weight_kg": "900", "target_mg_per_kg": "150",
-         "cumulative_method": "daily_weight"},
-    )  # fmt: skip
+    response = submit(login(client, alice), url, weight_kg="900")
     assert response.status_code == 200
     assert "weight_kg" in response.context["form"].errors
     course.refresh_from_db()
@@ -454,14 +451,14 @@ def test_course_edit_with_implausible_weight_saves_nothing(client, alice, course
 
 def test_course_complete_records_the_last_dose(client, alice, course):
     url = reverse("patients:course_complete", args=[course.patient_id, course.pk])
-    login(client, alice).post(url, {"end": YESTERDAY})
+    submit(login(client, alice), url, end=YESTERDAY)
     course.refresh_from_db()
     assert (course.status, course.end) == (CourseStatus.COMPLETED, YESTERDAY)
 
 
 def test_course_complete_with_end_before_start_shows_the_error(client, alice, course):
     url = reverse("patients:course_complete", args=[course.patient_id, course.pk])
-    response = login(client, alice).post(url, {"end": course.start - dt.timedelta(days=1)})
+    response = submit(login(client, alice), url, end=course.start - dt.timedelta(days=1))
     assert response.status_code == 200
     assert b"The last dose cannot be before the start." in response.content
     course.refresh_from_db()
@@ -470,14 +467,14 @@ def test_course_complete_with_end_before_start_shows_the_error(client, alice, co
 
 def test_course_stop_early_records_the_reason(client, alice, course):
     url = reverse("patients:course_stop", args=[course.patient_id, course.pk])
-    login(client, alice).post(url, {"end": YESTERDAY, "stopped_reason": "severe myalgia"})
+    submit(login(client, alice), url, end=YESTERDAY, stopped_reason="severe myalgia")
     course.refresh_from_db()
     assert (course.status, course.stopped_reason) == (CourseStatus.STOPPED, "severe myalgia")
 
 
 def test_course_stop_early_without_reason_shows_the_error(client, alice, course):
     url = reverse("patients:course_stop", args=[course.patient_id, course.pk])
-    response = login(client, alice).post(url, {"end": YESTERDAY})
+    response = submit(login(client, alice), url, end=YESTERDAY)
     assert response.status_code == 200
     assert b"Give the reason the course was stopped early." in response.content
     course.refresh_from_db()
@@ -806,10 +803,7 @@ def test_history_shows_who_made_the_change(client, alice, patient):
     services.patient_update(patient=patient, by=alice, given_name="Janet")
     # The request middleware records the user for web requests; services called directly
     # record none, so this goes through the edit page.
-    login(client, alice).post(
-        reverse("patients:edit", args=[patient.pk]),
-        {**PATIENT_DATA, "mrn": "MRN-42", "given_name": "Jo", "profile": "US"},
-    )
+    submit(login(client, alice), reverse("patients:edit", args=[patient.pk]), given_name="Jo")
     entries = client.get(reverse("patients:history", args=[patient.pk])).context["entries"]
     assert entries[0]["who"] == alice
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tests.html_forms import page_form
 from tracker.models import AlertThreshold, MonitoringRule
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +37,7 @@ def test_clinic_admin_changes_a_threshold_and_it_is_kept_in_the_history(client, 
     threshold = AlertThreshold.objects.filter(analyte="triglycerides", level="high").get()
     client.force_login(clinic_admin)
     url = reverse("admin:tracker_alertthreshold_change", args=[threshold.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None}
-    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    data = page_form(client.get(url))
     data["value"] = "450"
     assert client.post(url, data).status_code == 302
     threshold.refresh_from_db()

@@ -122,7 +122,9 @@ def test_sorting_by_patient_name(client, bob, alice, course):
 
 def test_malformed_filters_give_a_clear_message_not_an_error(client, bob, course):
     client.force_login(bob)
-    response = client.get(reverse("home") + "?status=nonsense&clinician=abc&page=zz&sort=%00")
+    response = client.get(
+        reverse("home") + "?status=nonsense&clinician=abc&page=zz&sort=%E2%80%AEurgency"
+    )
     assert response.status_code == 200
     assert "not understood" in response.text
 
