@@ -111,6 +111,7 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "mrn"]
         indexes = [models.Index(fields=["family_name", "given_name"])]
         permissions = [
+            ("view_patient_data", "Can see patients, their courses, the worklist and exports"),
             ("record_clinical", "Can record clinical data"),
             ("enter_lab_results", "Can enter lab results received from outside labs"),
             ("assign_category", "Can assign the pregnancy-potential category"),

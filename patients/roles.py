@@ -1,7 +1,11 @@
 """The three roles of isotrack, as Django groups, and what each may do.
 
-Groups are created by a data migration. Views check permissions (``permission_required``),
-never only hide links in templates.
+Groups are created by a data migration; each migrate gives every role exactly the permissions
+listed here (``patients.apps.grant_role_permissions``), taking away any others. Views check
+permissions (``permission_required``), never only hide links in templates.
+
+Clinic admins do not see patients: someone who is also a clinician or member of staff holds
+both roles (given by a superuser).
 """
 
 from __future__ import annotations
@@ -9,10 +13,15 @@ from __future__ import annotations
 CLINICIAN = "Clinician"
 STAFF = "Clinic staff"
 CLINIC_ADMIN = "Clinic admin"
+ROLES = (CLINICIAN, STAFF, CLINIC_ADMIN)
+
+# Seeing patients at all: the worklist, patient pages and history, reviews, summaries, exports.
+VIEW_PATIENT_DATA = "patients.view_patient_data"
 
 # "app_label.codename" permissions granted to each role.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     CLINICIAN: (
+        VIEW_PATIENT_DATA,
         "patients.record_clinical",
         "patients.enter_lab_results",
         "patients.assign_category",
@@ -20,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "patients.record_outreach",
     ),
     STAFF: (
+        VIEW_PATIENT_DATA,
         "patients.enter_lab_results",
         "patients.record_outreach",
     ),
@@ -35,9 +45,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "tracker.view_rulesetsetting",
         "tracker.change_rulesetsetting",
         "tracker.view_accesslog",
-        "auth.add_user",
-        "auth.change_user",
-        "auth.view_user",
+        # Accounts on the app's own pages (tracker/accounts), never auth.* permissions: those
+        # would open the Django admin's user pages, where superuser status can be granted.
+        "accounts.manage_users",
+        "accounts.view_accountevent",
     ),
 }
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from patients import forms, services
+from patients import forms, roles, services
 from patients.models import (
     CLINICAL_RECORD_MODELS,
     OPEN_COURSE_STATUSES,
@@ -36,6 +36,7 @@ from tracker.monitoring import course_facts_from_records
 from tracker.rulesets import current_ruleset
 from tracker.selectors import course_monitoring_context
 
+VIEW_PATIENT_DATA = roles.VIEW_PATIENT_DATA
 RECORD_CLINICAL = "patients.record_clinical"
 ENTER_LAB_RESULTS = "patients.enter_lab_results"
 ASSIGN_CATEGORY = "patients.assign_category"
@@ -154,6 +155,7 @@ def _search(q: str) -> Q:
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_list(request: HttpRequest) -> HttpResponse:
     search = forms.PatientSearchForm(request.GET)
     q = search.cleaned_data["q"] if search.is_valid() else ""
@@ -328,6 +330,7 @@ def _dose_now(course: Course, today: date) -> DoseChange | None:
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "category_assigned_by"), pk=pk
@@ -689,6 +692,7 @@ def _history_entry(version, previous, model, users: dict) -> dict:
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     page = Paginator(_history_rows(patient), HISTORY_PER_PAGE).get_page(request.GET.get("page"))

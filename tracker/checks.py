@@ -30,3 +30,19 @@ def refuse_development_key() -> None:
     """Called by the WSGI and ASGI entry points: production never serves with the dev key."""
     if development_key_in_production():
         raise ImproperlyConfigured(SECRET_KEY_MESSAGE)
+
+
+@register(deploy=True)
+def site_url_check(app_configs, **kwargs) -> list[Error]:
+    """Emailed links need the site's public address: refused when missing or loopback."""
+    from tracker.site_url import site_url_problem
+
+    problem = site_url_problem()
+    return [Error(problem, id="isotrack.E002")] if problem else []
+
+
+@register()
+def trusted_proxy_check(app_configs, **kwargs) -> list[Error]:
+    if settings.TRUSTED_PROXY_COUNT < 0:
+        return [Error("TRUSTED_PROXY_COUNT must be 0 or more.", id="isotrack.E003")]
+    return []

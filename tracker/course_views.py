@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -15,6 +16,7 @@ from patients.models import (
     PregnancyTest,
     WeightMeasurement,
 )
+from patients.roles import VIEW_PATIENT_DATA
 from tracker.charts import course_charts
 from tracker.engine.analytes import ANALYTES
 from tracker.grid import course_grid
@@ -53,6 +55,7 @@ def _labelled(m: dict) -> dict:
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def course_summary(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(
         Course.objects.select_related("patient", "patient__responsible_clinician"), pk=course_id

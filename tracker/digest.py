@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from patients.roles import CLINICIAN
 from tracker.models import DigestSent, WorklistEntry
-
-DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+from tracker.site_url import site_url
 
 
 @dataclass
@@ -64,10 +63,6 @@ class DigestResult:
             f"clinician{'s' if self.clinicians != 1 else ''}, {self.items} "
             f"item{'s' if self.items != 1 else ''}"
         )
-
-
-def site_url() -> str:
-    return getattr(settings, "SITE_URL", DEFAULT_SITE_URL).rstrip("/")
 
 
 def digest_clinicians():

@@ -147,10 +147,16 @@ SESSION_NAV = "_isotrack_nav"
 
 
 def nav_facts(user) -> dict:
-    """What the navigation bar shows of a user: role names and the access-log link."""
-    from patients.roles import role_names
+    """What the navigation bar shows of a user: role names and the links to the pages their
+    role may use (patients and worklist, users, access log)."""
+    from patients.roles import VIEW_PATIENT_DATA, role_names
 
-    return {"roles": role_names(user), "access_log": user.has_perm("tracker.view_accesslog")}
+    return {
+        "roles": role_names(user),
+        "patients": user.has_perm(VIEW_PATIENT_DATA),
+        "users": user.has_perm("accounts.manage_users"),
+        "access_log": user.has_perm("tracker.view_accesslog"),
+    }
 
 
 class SessionIdleMiddleware:

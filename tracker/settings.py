@@ -34,7 +34,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with isotrack's site: open by role, never by the staff flag alone.
+    "tracker.accounts.apps.IsotrackAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,7 +49,11 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tracker",
+    "tracker.accounts",
     "patients",
 ]
 
@@ -72,6 +77,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tracker.accounts.middleware.TwoFactorMiddleware",
     "tracker.middleware.AccessLogMiddleware",
 ]
 
@@ -161,6 +167,27 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address. Behind a reverse proxy every request comes from the proxy, so the
+# lockout would be keyed by username + proxy and anyone could lock anyone out. With
+# TRUSTED_PROXY_COUNT proxies in front (each appending to X-Forwarded-For), the client is read
+# from that header, counting from the right; with 0 (the default) the header is ignored.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "tracker.accounts.client_ip.client_ip"
+
+# Two-factor sign-in (django-otp: an authenticator app, and recovery codes). Always required of
+# clinic admins and superusers; TWO_FACTOR_REQUIRED_FOR_ALL=1 requires it of everyone.
+TWO_FACTOR_REQUIRED_FOR_ALL = env_bool("TWO_FACTOR_REQUIRED_FOR_ALL", False)
+# Development only: the demo logins (manage.py seed_demo) need no second factor. Empty whenever
+# DEBUG is off, and tracker.accounts.two_factor checks DEBUG again.
+TWO_FACTOR_DEMO_EXEMPT = ("clinician", "staff", "admin") if DEBUG else ()
+# Authenticator secrets are never shown in the Django admin, even to superusers.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Emailed links (the digest, password-reset links) start with the site's public address. With
+# DEBUG off it must be set and not be a loopback address (tracker/site_url.py, check --deploy).
+SITE_URL = os.environ.get("SITE_URL", "")
+# A password-reset link works once, for this many seconds (3 days).
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
@@ -169,6 +196,8 @@ USE_TZ = True
 
 # The clinic's default monitoring profile for new patients (US, UK or EU).
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "isotrack clinic")
+# The name authenticator apps show next to the username.
+OTP_TOTP_ISSUER = CLINIC_NAME
 CLINIC_DEFAULT_PROFILE = os.environ.get("CLINIC_DEFAULT_PROFILE", "UK")
 
 STATIC_URL = "static/"

@@ -3,16 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tracker import views
+from tracker.accounts import login_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", login_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", login_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),
@@ -23,6 +20,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("", include("tracker.accounts.urls")),
     path("patients/", include("patients.urls")),
     path("monitoring/", include("tracker.monitoring_urls")),
     path("admin/", admin.site.urls),

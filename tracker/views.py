@@ -11,11 +11,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
+from patients.roles import VIEW_PATIENT_DATA
 from tracker import forms, services
+from tracker.accounts.redirects import relative_path
 from tracker.filters import WorklistFilter, form_controls
 from tracker.middleware import SESSION_NAV
 from tracker.models import AccessLog
@@ -45,12 +46,17 @@ def _worklist_filter(request: HttpRequest, today=None) -> WorklistFilter:
 @transaction.non_atomic_requests  # reads only: no transaction to open and commit
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The worklist: everything overdue, due soon or abnormal across the clinic."""
+    """The worklist: everything overdue, due soon or abnormal across the clinic. Someone who
+    may not see patients (a clinic admin) gets links to their own work instead."""
     today = timezone.localdate()
     revision = worklist_revision()  # read before anything is counted or drawn (see _kept)
     key = _kept_page_key(request, today, revision)
     if key is not None and (kept := caches["pages"].get(key)) is not None:
+        # Kept for this session and user after they were allowed to see it; any change to
+        # their roles or permissions gives the revision a new token (tracker migration 0012).
         return HttpResponse(kept)  # before the filters are built: nothing else to do
+    if not request.user.has_perm(VIEW_PATIENT_DATA):
+        return render(request, "tracker/start.html")
     filterset = _worklist_filter(request, today)
     partial = bool(request.htmx)  # the results alone: no counts, no filter form
     narrows = filterset.narrows()
@@ -115,6 +121,7 @@ def _kept_page_key(request: HttpRequest, today, revision: str | None) -> str | N
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def worklist_csv(request: HttpRequest) -> HttpResponse:
     """Exactly the rows of the current filtered view, in its order."""
     filterset = _worklist_filter(request)
@@ -179,6 +186,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def review(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.select_related("patient"), pk=course_id)
     context = {**review_context(course, key), "forms": _review_forms()}
@@ -207,8 +215,8 @@ def _act(request, course_id: int, key: str, form_name: str, form_class, call):
                     form.add_error(field if field in form.fields else None, message)
         else:
             messages.success(request, "Saved.")
-            next_url = request.POST.get("next", "")
-            if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = relative_path(request.POST.get("next"))
+            if next_url:
                 return redirect(next_url)
             return redirect("tracker:review", course_id=course_id, key=key)
     context = {**review_context(course, key), "forms": _review_forms(**{form_name: form})}

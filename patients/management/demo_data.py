@@ -32,13 +32,12 @@ class DemoUser:
     first_name: str
     last_name: str
     role: str
-    is_staff: bool = False
 
 
 DEMO_USERS = (
     DemoUser("clinician", "Priya", "Raman", CLINICIAN),
     DemoUser("staff", "Sam", "Okafor", STAFF),
-    DemoUser("admin", "Alex", "Morgan", CLINIC_ADMIN, is_staff=True),
+    DemoUser("admin", "Alex", "Morgan", CLINIC_ADMIN),
 )
 
 GIVEN_NAMES = (  # noqa: SIM905 (a word list reads best as words)
@@ -524,7 +523,7 @@ def ensure_users() -> tuple[dict[str, User], int]:
             },
         )
         user.first_name, user.last_name = spec.first_name, spec.last_name
-        user.is_staff = spec.is_staff
+        user.is_staff = False  # the role alone opens what a clinic admin uses of the admin
         user.is_active = True
         validate_password(DEMO_PASSWORD, user)
         user.set_password(DEMO_PASSWORD)

@@ -31,12 +31,12 @@ def user_display(user) -> str:
 
 @register.simple_tag(takes_context=True)
 def nav_facts(context) -> dict:
-    """The navigation bar's facts about the user (roles, access-log link), as the session
-    keeps them (refreshed at most a minute ago), else read now. Display only."""
+    """The navigation bar's facts about the user (roles, the links their role may use), as the
+    session keeps them (refreshed at most a minute ago), else read now. Display only."""
     from tracker.middleware import session_nav_facts
 
     facts = session_nav_facts(context.get("request"), context.get("user"))
-    return {"roles": ", ".join(facts.get("roles", [])), "access_log": facts.get("access_log")}
+    return {**facts, "roles": ", ".join(facts.get("roles", []))}
 
 
 @register.filter

@@ -15,10 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_DEBUG"}}
     env.update(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
-        DJANGO_ALLOWED_HOSTS="isotrack.example.org",
-        **extra,
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+            "DJANGO_ALLOWED_HOSTS": "isotrack.example.org",
+            "SITE_URL": "https://isotrack.example.org",
+            **extra,
+        }
     )
     return env
 
@@ -46,6 +49,17 @@ def test_production_refuses_the_development_secret_key():
     result = manage("check", "--deploy", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_a_missing_or_loopback_site_url():
+    env = production_env()
+    env.pop("SITE_URL")
+    missing = manage("check", "--deploy", env=env)
+    assert missing.returncode != 0
+    assert "SITE_URL must be set" in missing.stderr
+    loopback = manage("check", "--deploy", env=production_env(SITE_URL="http://127.0.0.1:8000"))
+    assert loopback.returncode != 0
+    assert "loopback" in loopback.stderr
 
 
 def test_the_web_server_will_not_start_with_the_development_key():

@@ -6,11 +6,12 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from tests import factories
 from tests.tracker.test_grid import TODAY, build_history
-from tracker.models import WorklistEntry
+from tracker.models import DigestSent, WorklistEntry
 from tracker.services import course_refresh
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,16 @@ def test_force_sends_again(mailoutbox, course):
     again = send_digests(force=True)
     assert again.digests >= 1
     assert len(mailoutbox) == 2 * again.digests
+
+
+def test_no_digest_goes_out_with_links_to_a_loopback_address_in_production(
+    mailoutbox, course, settings
+):
+    # Production (DEBUG off) without SITE_URL: links would point at the reader's own computer.
+    settings.DEBUG = False
+    settings.TESTING = False
+    settings.SITE_URL = ""
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL"):
+        run()
+    assert not mailoutbox
+    assert not DigestSent.objects.exists()

@@ -13,7 +13,7 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients.models import Patient
-from patients.roles import CLINICIAN
+from patients.roles import CLINICIAN, STAFF
 from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
 from tracker.models import WorklistEntry
@@ -225,6 +225,38 @@ def test_a_clinician_who_leaves_is_no_longer_offered(bob, alice, clinic):
     assert re.search(rf'<option value="{alice.pk}"', get(client)[0].text)
     alice.groups.remove(Group.objects.get(name=CLINICIAN))
     assert not re.search(rf'<option value="{alice.pk}"', get(client)[0].text)
+
+
+def take_the_permission_from_the_role(bob):
+    Group.objects.get(name=STAFF).permissions.remove(
+        Permission.objects.get(codename="view_patient_data")
+    )
+
+
+def take_the_role(bob):
+    bob.groups.clear()
+
+
+def grant_then_take_superuser(bob):
+    bob.groups.clear()
+    User.objects.filter(pk=bob.pk).update(is_superuser=True)
+    return "superuser"
+
+
+@pytest.mark.parametrize(
+    "change", [take_the_permission_from_the_role, take_the_role, grant_then_take_superuser]
+)
+def test_a_kept_page_is_never_served_once_the_user_may_not_see_it(bob, clinic, change):
+    client = kept_client(bob)
+    get(client)
+    change(bob)
+    if change is grant_then_take_superuser:
+        get(client)  # a superuser sees every page: drawn and kept again
+        User.objects.filter(pk=bob.pk).update(is_superuser=False)
+    page, queries = get(client)
+    assert not drawn(queries)
+    assert "FamilyK1" not in page.text
+    assert "has no role yet" in page.text
 
 
 def test_a_login_does_not_change_the_revision(alice, clinic):
