@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0004_edit_versions'),
+        ('patients', '0006_names_and_mrns_shown_as_typed'),
     ]
 
     operations = [
