@@ -304,7 +304,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tracker.services import refresh_courses
+    from tracker.monitoring.store import refresh_courses
 
     call_command("migrate", verbosity=0)
     migrated = time.perf_counter()

@@ -170,7 +170,7 @@ def main() -> None:
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "tracker.wsgi",
+            "tracker.config.wsgi",
             "--bind",
             f"{HOST}:{args.port}",
             "--workers",

@@ -103,9 +103,9 @@ def busiest_patient():
 
 def worklist_rows_sql(today, data: dict):
     """The SQL (and parameters) of the rows of the worklist's first page, as the view runs it."""
-    from tracker.filters import WorklistFilter
-    from tracker.selectors import worklist_entries, worklist_row_values
-    from tracker.views import WORKLIST_PAGE_SIZE
+    from tracker.web.filters import WorklistFilter
+    from tracker.web.selectors import worklist_entries, worklist_row_values
+    from tracker.web.views import WORKLIST_PAGE_SIZE
 
     filterset = WorklistFilter(data, queryset=worklist_entries(), today=today)
     return worklist_row_values(filterset)[:WORKLIST_PAGE_SIZE].query.sql_with_params()
@@ -157,7 +157,7 @@ def refresh_child(limit: int | None, as_of: str | None) -> None:
     from datetime import date
 
     from patients.models import Course
-    from tracker.services import refresh_courses
+    from tracker.monitoring.store import refresh_courses
 
     ids = list(Course.objects.order_by("pk").values_list("pk", flat=True))
     if limit:

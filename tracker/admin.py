@@ -14,7 +14,7 @@ from tracker.models import (
     ProfileSetting,
     RuleSetSetting,
 )
-from tracker.services import rules_changed
+from tracker.monitoring.rule_changes import rules_changed
 
 
 class VersionedRuleForm(forms.ModelForm):

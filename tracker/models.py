@@ -1,7 +1,8 @@
 """Monitoring domain: the rule set (data, effective-dated) and the stored state of each course.
 
-The stored state is what dashboards filter on. It is recomputed by ``tracker.services`` in the
-same transaction as every clinical write or correction, and nightly by ``refresh_monitoring``.
+The stored state is what dashboards filter on. It is recomputed by ``tracker.monitoring.store``
+in the same transaction as every clinical write or correction, and nightly by
+``refresh_monitoring``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tracker.engine.rules import (
     load_ruleset,
 )
 from tracker.engine.rules import AlertSource as EngineAlertSource
-from tracker.rulesets import ruleset_data_with
+from tracker.monitoring.rulesets import ruleset_data_with
 
 
 class ItemStatus(models.TextChoices):

@@ -29,16 +29,6 @@ def user_display(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-@register.simple_tag(takes_context=True)
-def nav_facts(context) -> dict:
-    """The navigation bar's facts about the user (roles, the links their role may use), as the
-    session keeps them (refreshed at most a minute ago), else read now. Display only."""
-    from tracker.middleware import session_nav_facts
-
-    facts = session_nav_facts(context.get("request"), context.get("user"))
-    return {**facts, "roles": ", ".join(facts.get("roles", []))}
-
-
 @register.filter
 def age(date_of_birth: date | None, on: date | None = None) -> int | str:
     """Age in whole years on ``on`` (default today)."""

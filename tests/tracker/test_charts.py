@@ -12,15 +12,15 @@ from django.template.loader import render_to_string
 from patients import services
 from tests.tracker.engine_helpers import default_rules, facts, lab
 from tests.tracker.test_grid import TODAY, build_history
-from tracker.charts import (
+from tracker.engine import evaluate
+from tracker.models import AlertThreshold
+from tracker.web.charts import (
     alt_chart,
     course_charts,
     cumulative_series,
     dose_chart,
     triglycerides_chart,
 )
-from tracker.engine import evaluate
-from tracker.models import AlertThreshold
 
 
 def chart(charts, key):

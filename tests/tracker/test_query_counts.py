@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from patients import services
 from tracker.models import CourseMonitoring, WorklistEntry
-from tracker.services import refresh_courses
+from tracker.monitoring.store import refresh_courses
 
 pytestmark = pytest.mark.django_db
 

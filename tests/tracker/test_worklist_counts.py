@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
-from tracker.filters import visible_entries
 from tracker.models import WorklistEntry
-from tracker.selectors import _count_worklist, worklist_counts, worklist_revision
+from tracker.web.filters import visible_entries
+from tracker.web.selectors import _count_worklist, worklist_counts, worklist_revision
 
 pytestmark = pytest.mark.django_db
 

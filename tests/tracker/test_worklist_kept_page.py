@@ -28,7 +28,7 @@ from patients.roles import CLINICIAN, STAFF
 from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
 from tracker.models import WorklistEntry
-from tracker.selectors import worklist_revision
+from tracker.web.selectors import worklist_revision
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
-from tracker import services as monitoring
-from tracker import views
-from tracker.links import RowLinks, shorten
 from tracker.models import WorklistEntry
+from tracker.monitoring import review as monitoring
+from tracker.web import views
+from tracker.web.links import RowLinks, shorten
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from patients.models import Course
-from tracker.links import RowLinks, shorten
 from tracker.models import (
     CourseMonitoring,
     MonitoringAlert,
@@ -17,6 +16,7 @@ from tracker.models import (
     WorklistEntry,
     days_overdue,
 )
+from tracker.web.links import RowLinks, shorten
 
 # Display order of item groups on the patient page.
 ITEM_GROUPS = (
@@ -60,7 +60,7 @@ def _group(item: MonitoringItem) -> str:
 
 def course_summary(course: Course, *, today: date | None = None) -> CourseMonitoring | None:
     """The course's stored monitoring summary, re-evaluated first when it is not for today."""
-    from tracker.services import course_refresh
+    from tracker.monitoring.store import course_refresh
 
     today = today or timezone.localdate()
     summary = CourseMonitoring.objects.filter(course=course).first()
@@ -106,7 +106,7 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
 def schedule_rows(profile: str) -> dict:
     """The rules, dispensing checks and alert thresholds of a profile, stated in plain words."""
     from tracker.engine.rules import describe_rule
-    from tracker.rulesets import current_ruleset
+    from tracker.monitoring.rulesets import current_ruleset
 
     ruleset = current_ruleset()
     rules = sorted(ruleset.rules_for(profile), key=lambda r: (r.code, r.effective_from or date.min))
@@ -265,7 +265,7 @@ def _count_worklist(today: date) -> dict:
     """Visible worklist entries by status and by item kind (read from one index)."""
     from django.db.models import Count
 
-    from tracker.filters import KIND_CHOICES, visible_entries
+    from tracker.web.filters import KIND_CHOICES, visible_entries
 
     rows = (
         visible_entries(WorklistEntry.objects.all(), today)

@@ -17,10 +17,10 @@ from patients.models import (
     WeightMeasurement,
 )
 from patients.roles import VIEW_PATIENT_DATA
-from tracker.charts import course_charts
 from tracker.engine.analytes import ANALYTES
-from tracker.grid import course_grid
-from tracker.selectors import course_monitoring_context
+from tracker.web.charts import course_charts
+from tracker.web.grid import course_grid
+from tracker.web.selectors import course_monitoring_context
 
 
 def latest_results(course: Course) -> dict:

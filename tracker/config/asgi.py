@@ -4,10 +4,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.config.settings")
 
 application = get_asgi_application()
 
-from tracker.checks import refuse_development_key  # noqa: E402
+from tracker.config.checks import refuse_development_key  # noqa: E402
 
 refuse_development_key()

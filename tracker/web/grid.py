@@ -31,8 +31,8 @@ from patients.models import Course
 from tracker.engine import Evaluation, ItemResult, RuleSet, Status, evaluate
 from tracker.engine.analytes import ANALYTES
 from tracker.engine.facts import CourseFacts
-from tracker.monitoring import course_facts
-from tracker.rulesets import current_ruleset
+from tracker.monitoring.facts import course_facts
+from tracker.monitoring.rulesets import current_ruleset
 
 MONTH_DAYS = 30
 MIN_MONTHS_ONGOING = 6

@@ -1,4 +1,4 @@
-"""Worker processes of ``refresh_courses(processes=N)``.
+"""Worker processes of ``tracker.monitoring.nightly.refresh_all(processes=N)``.
 
 Started with "spawn" (never fork: a threaded parent could deadlock a forked child), so this
 module imports nothing from Django until the worker has set Django up.
@@ -20,6 +20,6 @@ def start(database_name: str) -> None:
 
 
 def run(args: tuple[list[int], date, bool]):
-    from tracker.services import _refresh_batch
+    from tracker.monitoring.store import refresh_batch  # once Django is set up (``start``)
 
-    return _refresh_batch(*args)
+    return refresh_batch(*args)

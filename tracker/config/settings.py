@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-isotrack-0000000000000000"
 
@@ -27,7 +27,7 @@ TESTING = "PYTEST_VERSION" in os.environ
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # With DEBUG off the development key is refused: the web server will not start
-# (tracker/wsgi.py, asgi.py) and `manage.py check --deploy` fails (tracker/checks.py).
+# (tracker/config/wsgi.py, asgi.py) and `manage.py check --deploy` fails (tracker/config/checks.py).
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -65,10 +65,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "tracker.middleware.NoStoreMiddleware",
-    "tracker.middleware.QueryGuardMiddleware",
+    "tracker.web.middleware.NoStoreMiddleware",
+    "tracker.web.middleware.QueryGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "tracker.middleware.SessionIdleMiddleware",
+    "tracker.web.middleware.SessionIdleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -78,12 +78,12 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "tracker.accounts.middleware.TwoFactorMiddleware",
-    "tracker.middleware.AccessLogMiddleware",
+    "tracker.web.middleware.AccessLogMiddleware",
 ]
 
-ROOT_URLCONF = "tracker.urls"
-WSGI_APPLICATION = "tracker.wsgi.application"
-ASGI_APPLICATION = "tracker.asgi.application"
+ROOT_URLCONF = "tracker.config.urls"
+WSGI_APPLICATION = "tracker.config.wsgi.application"
+ASGI_APPLICATION = "tracker.config.asgi.application"
 
 TEMPLATES = [
     {
@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tracker.context_processors.clinic",
+                "tracker.web.context_processors.clinic",
             ],
         },
     },

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from patients import services
 from patients.models import Course
+from patients.reevaluation import batch
 from tracker.engine import scenario as engine_scenario
 
 ScenarioError = engine_scenario.ScenarioError
@@ -89,6 +90,7 @@ def latest_date(data: dict[str, Any]) -> date:
 
 
 @transaction.atomic
+@batch()  # the course is evaluated once, when every event is in
 def load_scenario(data: dict[str, Any], *, by: AbstractBaseUser | None) -> Course:
     sid = data.get("id", "?")
     engine_scenario.course_facts(data)  # validates the whole file, raising ScenarioError

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from patients.management.demo_data import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
+from tracker.monitoring.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_clinic
 
 
 class Command(BaseCommand):

@@ -2,8 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tracker import views
+from patients import urls as patient_urls
 from tracker.accounts import login_views
+from tracker.web import urls as web_urls
+from tracker.web import views
+
+# The patients' pages, and the patient page (with its monitoring) that tracker.web draws.
+patient_pages = ([*patient_urls.urlpatterns, *web_urls.patient_urlpatterns], "patients")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +26,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("tracker.accounts.urls")),
-    path("patients/", include("patients.urls")),
-    path("monitoring/", include("tracker.monitoring_urls")),
+    path("patients/", include(patient_pages)),
+    path("monitoring/", include("tracker.web.urls")),
     path("admin/", admin.site.urls),
 ]

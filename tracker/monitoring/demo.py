@@ -20,8 +20,8 @@ from django.db import transaction
 
 from patients import services
 from patients.models import Course, CourseStatus, LabResult, Patient
+from patients.reevaluation import batch
 from patients.roles import CLINIC_ADMIN, CLINICIAN, STAFF
-from tracker.services import deferred_refresh
 
 DEMO_PASSWORD = "isotrack-demo-1"
 
@@ -540,7 +540,7 @@ def seed_demo_clinic(*, today: date) -> SeedResult:
     users, result.users_created = ensure_users()
     history = ClinicHistory(today=today, clinician=users["clinician"], staff=users["staff"])
     existing = set(Patient.objects.values_list("mrn", flat=True))
-    with deferred_refresh(today=today):
+    with batch():
         for story in history.stories():
             if story.mrn in existing:
                 result.patients_existing += 1

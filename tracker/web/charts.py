@@ -23,8 +23,8 @@ from patients.models import Course
 from tracker.engine import RuleSet, evaluate
 from tracker.engine.facts import CourseFacts, CumulativeMethod
 from tracker.engine.rules import Comparison
-from tracker.monitoring import course_facts
-from tracker.rulesets import current_ruleset
+from tracker.monitoring.facts import course_facts
+from tracker.monitoring.rulesets import current_ruleset
 
 # Geometry of every chart, in SVG user units (the SVG scales to its container).
 WIDTH, HEIGHT = 760, 300

@@ -1,7 +1,11 @@
 from django.urls import path
 
-from tracker import views
-from tracker.course_views import course_summary
+from tracker.web import views
+from tracker.web.course_summary import course_summary
+from tracker.web.patient_page import patient_detail
+
+# Added to the "patients" namespace (tracker/config/urls.py): /patients/<pk>/.
+patient_urlpatterns = [path("<int:pk>/", patient_detail, name="detail")]
 
 app_name = "tracker"
 

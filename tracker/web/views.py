@@ -15,12 +15,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from patients.models import Course
 from patients.roles import VIEW_PATIENT_DATA
-from tracker import forms, services
 from tracker.accounts.redirects import relative_path
-from tracker.filters import WorklistFilter, form_controls
-from tracker.middleware import SESSION_NAV
 from tracker.models import AccessLog
-from tracker.selectors import (
+from tracker.monitoring import review as review_actions
+from tracker.web import forms
+from tracker.web.filters import WorklistFilter, form_controls
+from tracker.web.middleware import SESSION_NAV
+from tracker.web.selectors import (
     review_context,
     schedule_rows,
     worklist_counts,
@@ -244,12 +245,12 @@ def _review_action(name: str, form_class, service, permission: str):
 
 REVIEW = "patients.review_monitoring"
 acknowledge = _review_action(
-    "acknowledge", forms.AcknowledgeForm, services.review_acknowledge, REVIEW
+    "acknowledge", forms.AcknowledgeForm, review_actions.review_acknowledge, REVIEW
 )
-snooze = _review_action("snooze", forms.SnoozeForm, services.review_snooze, REVIEW)
-waive = _review_action("waive", forms.WaiveForm, services.review_waive, REVIEW)
+snooze = _review_action("snooze", forms.SnoozeForm, review_actions.review_snooze, REVIEW)
+waive = _review_action("waive", forms.WaiveForm, review_actions.review_waive, REVIEW)
 outreach = _review_action(
-    "outreach", forms.OutreachForm, services.outreach_record, "patients.record_outreach"
+    "outreach", forms.OutreachForm, review_actions.outreach_record, "patients.record_outreach"
 )
 
 
