@@ -675,29 +675,6 @@ class WorklistEntry(models.Model):
         return "not reviewed"
 
 
-class WorklistRevision(models.Model):
-    """A token that changes with every committed change to what the worklist shows: its rows,
-    patients' names and MRNs, clinicians' names, and who is a clinician; and to who may see it
-    at all (permissions, superuser status).
-
-    Database triggers write it (migrations 0010, 0011 and 0012: on the worklist table, and on
-    the patient, user, group, group-membership and permission tables), inside the transaction
-    of the change, so
-    it is committed, or rolled back, with it and no code path can forget it. What is derived
-    from those tables, such as the counts at the top of the worklist or a whole worklist page,
-    can then be kept and reused for as long as the token is the same. A token is never reused:
-    PostgreSQL draws it from a sequence, SQLite at random from 63 bits. Each PostgreSQL
-    connection writes one of a few slots (its process id modulo 16), so that parallel writers,
-    such as the nightly refresh in several processes, seldom wait for one another.
-    """
-
-    slot = models.PositiveSmallIntegerField(primary_key=True)
-    token = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.slot}: {self.token}"
-
-
 class AccessKind(models.TextChoices):
     RECORD = "record", "Patient record"
     EXPORT = "export", "Worklist export"

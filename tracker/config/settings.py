@@ -110,24 +110,6 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
-# Each process keeps its own small caches: only values keyed by the database's own revision
-# tokens are kept there, so processes never need to agree on anything. "default" keeps the
-# worklist's counts and each filtered view's row count; "pages" keeps whole worklist pages, each
-# for one session (about 40 KB each with 50 rows, so at most about 8 MB per process).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "isotrack",
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    },
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "isotrack-pages",
-        "TIMEOUT": 10 * 60,
-        "OPTIONS": {"MAX_ENTRIES": 200},
-    },
-}
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

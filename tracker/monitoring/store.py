@@ -314,9 +314,10 @@ def batches(ids: list[int], size: int) -> Iterator[list[int]]:
 def refresh_batch(
     batch: list[int], today: date, write: bool, ruleset: RuleSet | None = None
 ) -> RefreshResult:
-    """One batch in its own transaction, its course rows locked."""
+    """One batch in its own transaction (or in the write's, inside one), its course rows
+    locked."""
     ruleset = ruleset or current_ruleset()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         courses = list(
             Course.objects.select_for_update(of=("self",))
             .select_related("patient")

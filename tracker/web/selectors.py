@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -206,62 +205,7 @@ def _row(values: tuple, today: date, links: RowLinks) -> WorklistRow:
     return row
 
 
-# How long counts are kept for one revision of the worklist (they are keyed by the day too).
-WORKLIST_COUNTS_SECONDS = 24 * 60 * 60
-
-
-def worklist_revision() -> str | None:
-    """The worklist's current revision (see ``WorklistRevision``), or None if it has none."""
-    from django.db import connection
-
-    from tracker.models import WorklistRevision
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT slot, token FROM {WorklistRevision._meta.db_table} ORDER BY slot"  # noqa: S608
-        )
-        slots = cursor.fetchall()
-    return ".".join(f"{slot}-{token}" for slot, token in slots) or None
-
-
-def _kept(key: str, revision: str | None, count):
-    """``count()``, counted once per revision of the worklist and kept in this process.
-
-    The revision changes in the transaction of any change to the rows, so a kept count is never
-    older than the rows a page shows. The revision must be read before counting: a count taken
-    just after a change may then be kept under the revision before it, which is newer than
-    needed, never older.
-    """
-    from django.core.cache import cache
-
-    if revision is None:
-        return count()
-    key = f"isotrack:{key}:{revision}"
-    value = cache.get(key)
-    if value is None:
-        value = count()
-        cache.set(key, value, WORKLIST_COUNTS_SECONDS)
-    return value
-
-
-def worklist_counts(today: date, revision: str | None = None) -> dict:
-    """Visible worklist entries by status and by item kind, counted once per revision of the
-    worklist (read here unless given) and day."""
-    revision = revision or worklist_revision()
-    return _kept(f"worklist-counts:{today.isoformat()}", revision, lambda: _count_worklist(today))
-
-
-def worklist_row_count(queryset, revision: str | None = None) -> int:
-    """The number of rows of a filtered worklist, counted once per revision of the worklist
-    (read here unless given) and query. The query's own SQL and parameters are the key: they
-    hold every filter value, the day and, for "my patients", the user."""
-    sql, params = queryset.order_by().query.sql_with_params()
-    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
-    revision = revision or worklist_revision()
-    return _kept(f"worklist-row-count:{digest}", revision, queryset.count)
-
-
-def _count_worklist(today: date) -> dict:
+def worklist_counts(today: date) -> dict:
     """Visible worklist entries by status and by item kind (read from one index)."""
     from django.db.models import Count
 

@@ -1,10 +1,8 @@
 import csv
-import hashlib
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -20,15 +18,12 @@ from tracker.models import AccessLog
 from tracker.monitoring import review as review_actions
 from tracker.web import forms
 from tracker.web.filters import WorklistFilter, form_controls
-from tracker.web.middleware import SESSION_NAV
 from tracker.web.selectors import (
     review_context,
     schedule_rows,
     worklist_counts,
     worklist_entries,
     worklist_page,
-    worklist_revision,
-    worklist_row_count,
 )
 
 WORKLIST_PAGE_SIZE = 50
@@ -49,25 +44,18 @@ def _worklist_filter(request: HttpRequest, today=None) -> WorklistFilter:
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: everything overdue, due soon or abnormal across the clinic. Someone who
     may not see patients (a clinic admin) gets links to their own work instead."""
-    today = timezone.localdate()
-    revision = worklist_revision()  # read before anything is counted or drawn (see _kept)
-    key = _kept_page_key(request, today, revision)
-    if key is not None and (kept := caches["pages"].get(key)) is not None:
-        # Kept for this session and user after they were allowed to see it; any change to
-        # their roles or permissions gives the revision a new token (tracker migration 0012).
-        return HttpResponse(kept)  # before the filters are built: nothing else to do
     if not request.user.has_perm(VIEW_PATIENT_DATA):
         return render(request, "tracker/start.html")
-    filterset = _worklist_filter(request, today)
+    filterset = _worklist_filter(request)
     partial = bool(request.htmx)  # the results alone: no counts, no filter form
     narrows = filterset.narrows()
-    counts = None if partial and narrows else worklist_counts(filterset.today, revision)
+    counts = None if partial and narrows else worklist_counts(filterset.today)
     page = worklist_page(
         filterset,
         request.GET.get("page"),
         size=WORKLIST_PAGE_SIZE,
         # Unfiltered, the page shows every entry the counts were taken over.
-        total=worklist_row_count(filterset.qs, revision) if narrows else counts["total"],
+        total=None if narrows else counts["total"],
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -81,44 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "filter_errors": filterset.form.errors,
     }
     template = "tracker/_worklist_results.html" if partial else "tracker/worklist.html"
-    response = render(request, template, context)
-    if key is not None:
-        caches["pages"].set(key, response.content)
-    return response
-
-
-def _kept_page_key(request: HttpRequest, today, revision: str | None) -> str | None:
-    """The key under which this worklist page is kept whole, or None to draw it afresh.
-
-    The same page is served again, without counting or querying its rows, for as long as
-    nothing it shows has changed: the key holds the worklist's revision (which changes in the
-    transaction of any change to the rows, the patients' and clinicians' names, or who is a
-    clinician; see ``WorklistRevision``), the day, the query and whether only the results are
-    asked for. A page is kept for one session alone, with the navigation facts and CSRF cookie
-    it was drawn with. A request with a message to show is always drawn afresh, and not kept.
-    """
-    if revision is None or request.method != "GET":
-        return None
-    session = request.session
-    nav = session.get(SESSION_NAV)
-    # The CSRF secret the browser sent, if valid: a page drawn for a new one is not kept.
-    csrf = request.META.get("CSRF_COOKIE")
-    renewed = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-    if session.session_key is None or not isinstance(nav, dict) or not csrf or renewed:
-        return None
-    if len(messages.get_messages(request)):  # counted without marking them as shown
-        return None
-    parts = (
-        session.session_key,
-        request.user.pk,
-        sorted(nav.items()),
-        csrf,
-        request.get_full_path(),
-        bool(request.htmx),
-        today.isoformat(),
-        revision,
-    )
-    return "isotrack:worklist-page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return render(request, template, context)
 
 
 @require_safe
