@@ -257,7 +257,7 @@ class Generator:
                 unit = "mmol/L"
                 value = Decimal(str(round(values[analyte] / MOLAR[analyte], 2)))
             canonical = Decimal(str(to_canonical(analyte, float(value), unit)))
-            loinc = definition.loinc[1] if unit == "mmol/L" else definition.loinc[0]
+            loinc = definition.loinc_for(unit)
             add(
                 self.m.LabResult,
                 on,

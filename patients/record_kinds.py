@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from patients import forms, services
 from patients.models import Course, CourseStatus
+from tracker.engine.vocabulary import event_label
 
 RECORD_CLINICAL = "patients.record_clinical"
 ENTER_LAB_RESULTS = "patients.enter_lab_results"
@@ -15,7 +16,7 @@ REVIEW_MONITORING = "patients.review_monitoring"
 
 @dataclass(frozen=True)
 class RecordKind:
-    title: str
+    title: str  # the record type's label (``tracker.engine.vocabulary``), or what the form does
     form: type[forms.forms.Form]
     service: Callable
     permission: str
@@ -25,16 +26,19 @@ class RecordKind:
 
 RECORD_KINDS: dict[str, RecordKind] = {
     "confirmation": RecordKind(
-        "Consent or confirmation",
+        event_label("confirmation"),
         forms.ConfirmationForm,
         services.confirmation_record,
         RECORD_CLINICAL,
     ),
     "contraception": RecordKind(
-        "Contraception", forms.ContraceptionForm, services.contraception_record, RECORD_CLINICAL
+        event_label("contraception"),
+        forms.ContraceptionForm,
+        services.contraception_record,
+        RECORD_CLINICAL,
     ),
     "pregnancy-test": RecordKind(
-        "Pregnancy test",
+        event_label("pregnancy_test"),
         forms.PregnancyTestForm,
         services.pregnancy_test_record,
         RECORD_CLINICAL,
@@ -42,7 +46,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         intro="A positive result puts the course on hold until a clinician resolves it.",
     ),
     "lab-result": RecordKind(
-        "Lab result",
+        event_label("lab"),
         forms.LabResultForm,
         services.lab_result_record,
         ENTER_LAB_RESULTS,
@@ -50,21 +54,29 @@ RECORD_KINDS: dict[str, RecordKind] = {
         intro="Enter the result as reported, dated by the specimen collection date.",
     ),
     "mood-screen": RecordKind(
-        "Mood screen", forms.MoodScreenForm, services.mood_screen_record, RECORD_CLINICAL
+        event_label("mood_screen"),
+        forms.MoodScreenForm,
+        services.mood_screen_record,
+        RECORD_CLINICAL,
     ),
     "sexual-function": RecordKind(
-        "Sexual function review",
+        event_label("sexual_function"),
         forms.SexualFunctionForm,
         services.sexual_function_record,
         RECORD_CLINICAL,
     ),
-    "dose": RecordKind("Dose change", forms.DoseForm, services.dose_record, RECORD_CLINICAL),
-    "weight": RecordKind("Weight", forms.WeightForm, services.weight_record, RECORD_CLINICAL),
+    "dose": RecordKind(event_label("dose"), forms.DoseForm, services.dose_record, RECORD_CLINICAL),
+    "weight": RecordKind(
+        event_label("weight"), forms.WeightForm, services.weight_record, RECORD_CLINICAL
+    ),
     "prescription": RecordKind(
-        "Prescription", forms.PrescriptionForm, services.prescription_record, RECORD_CLINICAL
+        event_label("prescription"),
+        forms.PrescriptionForm,
+        services.prescription_record,
+        RECORD_CLINICAL,
     ),
     "dispense": RecordKind(
-        "Dispense",
+        event_label("dispense"),
         forms.DispenseForm,
         services.dispense_record,
         RECORD_CLINICAL,
@@ -78,7 +90,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         intro="Lifts the hold that a positive pregnancy test put on the course. Audited.",
     ),
     "alert-review": RecordKind(
-        "Alert review",
+        event_label("alert_review"),
         forms.AlertReviewForm,
         services.alert_review_record,
         REVIEW_MONITORING,

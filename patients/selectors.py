@@ -207,6 +207,12 @@ def _user_names(rows) -> dict[int, str]:
     return {u.pk: u.get_full_name() or u.get_username() for u in users}
 
 
+def _what(model, instance) -> str:
+    """What a history row is about: a record's kind, or the patient or course."""
+    label = getattr(instance, "kind_label", None) or str(model._meta.verbose_name)
+    return label[:1].upper() + label[1:]
+
+
 def _history_entry(version, previous, model, users: dict) -> dict:
     instance = version.instance
     changes = []
@@ -227,7 +233,7 @@ def _history_entry(version, previous, model, users: dict) -> dict:
         "when": version.history_date,
         "who": who,
         "action": version.get_history_type_display(),
-        "model": str(model._meta.verbose_name).capitalize(),
+        "model": _what(model, instance),
         "record": str(instance),
         "summary": instance.summary() if hasattr(instance, "summary") else "",
         "changes": changes,

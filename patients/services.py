@@ -62,10 +62,6 @@ DOSE_RANGE = (Decimal(0), Decimal(200))
 SUPPLY_RANGE = (1, 90)
 TARGET_RANGE = (Decimal(30), Decimal(300))
 
-# Analytes whose second LOINC code is the molar (mmol/L) one. LDL's two codes are calculated
-# and direct, both mass.
-MOLAR_LOINC_ANALYTES = {"triglycerides", "total_cholesterol", "hdl"}
-
 INSTRUMENT_MAX_TOTAL = {"PHQ-9": 27, "PHQ-A": 27, "PHQ-2": 6, "GAD-7": 21}
 INSTRUMENTS_WITH_ITEM9 = {"PHQ-9", "PHQ-A"}
 
@@ -494,13 +490,6 @@ def pregnancy_test_record(
     return record
 
 
-def _loinc(definition, unit: str) -> str:
-    """The mass/catalytic LOINC code, or the molar one for a lipid reported in mmol/L."""
-    if unit == "mmol/L" and definition.code in MOLAR_LOINC_ANALYTES:
-        return definition.loinc[1]
-    return definition.loinc[0]
-
-
 @transaction.atomic
 @batch()
 def lab_result_record(
@@ -558,7 +547,7 @@ def lab_result_record(
         uln=uln_d,
         canonical_value=canonical,
         canonical_unit=definition.canonical_unit,
-        loinc=_loinc(definition, unit),
+        loinc=definition.loinc_for(unit),
         notes=notes,
         visit=visit,
         created_by=by,

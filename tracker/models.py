@@ -31,22 +31,19 @@ from tracker.engine.rules import (
     load_ruleset,
 )
 from tracker.engine.rules import AlertSource as EngineAlertSource
+from tracker.engine.vocabulary import (
+    LEVEL_LABELS,
+    RULE_GROUP_LABELS,
+    STATUS_LABELS,
+    RuleGroup,
+    alert_subject,
+    event_label,
+    item_title,
+)
 from tracker.monitoring.rulesets import ruleset_data_with
 
-
-class ItemStatus(models.TextChoices):
-    SATISFIED = "satisfied", "Satisfied"
-    UPCOMING = "upcoming", "Upcoming"
-    DUE_SOON = "due_soon", "Due soon"
-    OVERDUE = "overdue", "Overdue"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    CLOSED = "closed", "Closed"
-
-
-class AlertLevel(models.TextChoices):
-    INFO = "info", "Info"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+STATUS_CHOICES = list(STATUS_LABELS.items())
+LEVEL_CHOICES = list(LEVEL_LABELS.items())
 
 
 class CourseMonitoring(models.Model):
@@ -69,20 +66,6 @@ class CourseMonitoring(models.Model):
         return f"Monitoring of {self.course}"
 
 
-EVENT_KIND_LABELS = {
-    "consent": "Consent",
-    "risk_acknowledgement": "Risk acknowledgement",
-    "second_prescriber": "Second prescriber",
-    "rems_confirmation": "Programme confirmation",
-    "contraception_start": "Contraception start",
-    "contraception_attestation": "Attestation",
-    "pregnancy_test": "Pregnancy test",
-    "lab": "Lab result",
-    "mood_screen": "Mood screen",
-    "sexual_function": "Sexual function review",
-}
-
-
 class MonitoringItem(models.Model):
     """Stored status of one monitoring item (rule, or rule and analyte) of a course."""
 
@@ -91,7 +74,7 @@ class MonitoringItem(models.Model):
     rule_code = models.CharField(max_length=24)
     analyte = models.CharField(max_length=24, blank=True)
     name = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES)
     due_on = models.DateField(null=True, blank=True)
     satisfied_kind = models.CharField(max_length=40, blank=True)
     satisfied_id = models.BigIntegerField(null=True, blank=True)
@@ -115,12 +98,12 @@ class MonitoringItem(models.Model):
 
     @property
     def satisfied_label(self) -> str:
-        return EVENT_KIND_LABELS.get(self.satisfied_kind, self.satisfied_kind.replace("_", " "))
+        return event_label(self.satisfied_kind)
 
     @property
     def title(self) -> str:
         """The item's name, capitalised, with its analyte."""
-        return self.name[:1].upper() + self.name[1:]
+        return item_title(self.name, self.analyte)
 
 
 class MonitoringAlert(models.Model):
@@ -131,7 +114,7 @@ class MonitoringAlert(models.Model):
     source = models.CharField(max_length=16)
     analyte = models.CharField(max_length=24, blank=True)
     instrument = models.CharField(max_length=6, blank=True)
-    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    level = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     event_id = models.BigIntegerField()
     event_date = models.DateField()
     conditions = models.JSONField(default=list)
@@ -148,7 +131,15 @@ class MonitoringAlert(models.Model):
         indexes = [models.Index(fields=["is_open", "level"], name="alert_open_level_idx")]
 
     def __str__(self) -> str:
-        return f"{self.level} alert: {self.source} {self.analyte or self.instrument}"
+        return f"{self.level} alert: {self.subject}"
+
+    @property
+    def subject(self) -> str:
+        return alert_subject(self.source, self.analyte, self.instrument)
+
+    @property
+    def source_label(self) -> str:
+        return event_label(self.source)
 
 
 # The rule set ---------------------------------------------------------------------------------
@@ -369,6 +360,12 @@ class MonitoringRule(models.Model):
     )
     gates_dispensing = models.BooleanField(default=False)
     baseline = models.BooleanField(default=False)
+    display_group = models.CharField(
+        max_length=16,
+        choices=[(group.value, label) for group, label in RULE_GROUP_LABELS.items()],
+        default=RuleGroup.MONTHLY.value,
+        help_text="Where its items are shown on the patient page and in the grid.",
+    )
     active = models.BooleanField(default=True)
     source = models.TextField(blank=True, help_text="Citation of the programme material.")
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -426,7 +423,7 @@ class DispensingCheck(models.Model):
 
 class AlertThreshold(models.Model):
     source = models.CharField(max_length=16, choices=enum_choices(EngineAlertSource))
-    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    level = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     comparison = models.CharField(max_length=12, choices=enum_choices(Comparison))
     value = models.FloatField(
         validators=[validate_finite, MinValueValidator(0), MaxValueValidator(100_000)]

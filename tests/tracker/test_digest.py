@@ -52,7 +52,7 @@ def test_digest_lists_overdue_items_and_open_alerts_with_a_link(mailoutbox, cour
     text = mailoutbox[0].body
     for entry in entries(course, status="overdue"):
         assert entry.title in text
-    assert "OPEN: High alert: triglycerides, result of 5 May 2026" in text
+    assert "OPEN: High alert: Triglycerides, result of 5 May 2026" in text  # the label
     assert "SILVA, Ana (MRN G1)" in text
     link = f"https://clinic.example/patients/{course.patient_id}/?course={course.pk}"
     assert link in text

@@ -37,10 +37,13 @@ def _row_values(row, spec: type) -> dict[str, Any]:
     return data
 
 
-def _model_values(item: dict[str, Any], spec: type) -> dict[str, Any]:
+def _model_values(item: dict[str, Any], spec: type, model) -> dict[str, Any]:
+    """The row of ``item`` for ``model``: the columns it has (a migration's historical model
+    may have fewer than the engine's dataclass has fields)."""
+    columns = {f.name for f in model._meta.get_fields()}
     values: dict[str, Any] = {}
     for f in fields(spec):
-        if f.name not in item:
+        if f.name not in item or f.name not in columns:
             continue
         value = item[f.name]
         if value is None and f.default is None and f.name in _BLANK_WHEN_NONE:
@@ -61,7 +64,9 @@ def install_ruleset_data(data: dict[str, Any], models: dict[str, Any]) -> None:
     """
     for table, (key, spec) in TABLES.items():
         model = models[table]
-        model.objects.bulk_create(model(**_model_values(item, spec)) for item in data.get(key, []))
+        model.objects.bulk_create(
+            model(**_model_values(item, spec, model)) for item in data.get(key, [])
+        )
     settings = data.get("settings", {})
     models["RuleSetSetting"].objects.create(
         **{

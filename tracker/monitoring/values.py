@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from patients.models import Course, CourseStatus
-from tracker.engine.analytes import ANALYTES
 from tracker.engine.results import Evaluation
+from tracker.engine.vocabulary import alert_subject, item_title
 from tracker.models import ReviewAction, ReviewActionKind
 
 
@@ -174,9 +174,7 @@ def worklist_values(
             **common,
             "kind": "item",
             "item_kind": rule_kinds.get(item["rule_code"], "other"),
-            "title": item["name"][:1].upper()
-            + item["name"][1:]
-            + (f" ({ANALYTES[item['analyte']].label})" if item["analyte"] in ANALYTES else ""),
+            "title": item_title(item["name"], item["analyte"]),
             "detail": item["explanation"],
             "status": item["status"],
             "level": "",
@@ -193,7 +191,7 @@ def worklist_values(
         if not alert["is_open"]:
             continue
         key_state = actions.get(key, KeyState())
-        subject = alert["analyte"] or alert["instrument"] or alert["source"].replace("_", " ")
+        subject = alert_subject(alert["source"], alert["analyte"], alert["instrument"])
         entries[key] = {
             **common,
             "kind": "alert",

@@ -23,6 +23,7 @@ from patients.models import Course
 from tracker.engine import RuleSet, evaluate
 from tracker.engine.facts import CourseFacts, CumulativeMethod
 from tracker.engine.rules import Comparison
+from tracker.engine.vocabulary import LEVEL_LABELS
 from tracker.monitoring.facts import course_facts
 from tracker.monitoring.rulesets import current_ruleset
 
@@ -37,7 +38,7 @@ LINE = "#0a3d62"
 BAND_FILL = {"info": "#fff3cd", "high": "#ffe0c2", "critical": "#f5c2c7"}
 BAND_EDGE = {"info": "#997404", "high": "#a04b00", "critical": "#842029"}
 BAND_DASH = {"info": "2 3", "high": "7 4", "critical": ""}
-LEVEL_WORDS = {"info": "Info", "high": "High", "critical": "Critical"}
+LEVEL_WORDS = LEVEL_LABELS
 COMPARISON_SIGN = {
     Comparison.GTE: "≥",
     Comparison.GT: ">",

@@ -17,7 +17,6 @@ from patients.models import (
     WeightMeasurement,
 )
 from patients.roles import VIEW_PATIENT_DATA
-from tracker.engine.analytes import ANALYTES
 from tracker.web.charts import course_charts
 from tracker.web.grid import course_grid
 from tracker.web.selectors import course_monitoring_context
@@ -43,17 +42,6 @@ def latest_results(course: Course) -> dict:
     }
 
 
-def _labelled(m: dict) -> dict:
-    """What each alert is about, in words (the analyte's label, the instrument or the source)."""
-    for alert in m["alerts"]:
-        analyte = ANALYTES.get(alert.analyte)
-        if analyte is not None:
-            alert.summary_subject = analyte.label
-        else:
-            alert.summary_subject = alert.instrument or alert.source.replace("_", " ").capitalize()
-    return m
-
-
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def course_summary(request: HttpRequest, course_id: int) -> HttpResponse:
@@ -64,7 +52,7 @@ def course_summary(request: HttpRequest, course_id: int) -> HttpResponse:
     context = {
         "course": course,
         "patient": course.patient,
-        "m": _labelled(course_monitoring_context(course, today=today)),
+        "m": course_monitoring_context(course, today=today),
         "grid": course_grid(course, today=today),
         "charts": course_charts(course, today=today),
         "latest": latest_results(course),

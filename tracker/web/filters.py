@@ -12,22 +12,14 @@ from django.utils.safestring import mark_safe
 
 from patients.models import Category, Profile
 from patients.roles import CLINICIAN
+from tracker.engine.rules import Satisfier
+from tracker.engine.vocabulary import LEVEL_LABELS, WORKLIST_STATUS_LABELS, event_label
 from tracker.models import WorklistEntry
 
-STATUS_CHOICES = [("overdue", "Overdue"), ("due_soon", "Due soon"), ("open", "Open alert")]
-KIND_CHOICES = [
-    ("lab", "Lab result"),
-    ("pregnancy_test", "Pregnancy test"),
-    ("contraception_start", "Contraception started"),
-    ("contraception_attestation", "Contraception attestation"),
-    ("consent", "Consent / enrolment"),
-    ("risk_acknowledgement", "Acknowledgement of Risk"),
-    ("second_prescriber", "Second prescriber"),
-    ("rems_confirmation", "Monthly programme confirmation"),
-    ("mood_screen", "Mood screen"),
-    ("sexual_function", "Sexual function"),
-]
-LEVEL_CHOICES = [("critical", "Critical"), ("high", "High"), ("info", "Info")]
+STATUS_CHOICES = list(WORKLIST_STATUS_LABELS.items())
+# What satisfies an item (its rule's satisfier), or what opened an alert: both event kinds.
+KIND_CHOICES = [(str(kind), event_label(kind)) for kind in Satisfier]
+LEVEL_CHOICES = [(level, LEVEL_LABELS[level]) for level in ("critical", "high", "info")]
 SORT_CHOICES = [
     ("urgency", "Most urgent first"),
     ("due", "Due date (oldest first)"),

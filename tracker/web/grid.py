@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from patients.models import Course
 from tracker.engine import Evaluation, ItemResult, RuleSet, Status, evaluate
-from tracker.engine.analytes import ANALYTES
 from tracker.engine.facts import CourseFacts
+from tracker.engine.vocabulary import RULE_GROUP_LABELS, item_title
 from tracker.monitoring.facts import course_facts
 from tracker.monitoring.rulesets import current_ruleset
 
@@ -54,13 +54,6 @@ STATES: dict[str, tuple[str, str]] = {
     NONE: ("", "Nothing due"),
 }
 
-GROUPS = (
-    ("baseline", "Before the first dispense"),
-    ("recurring", "Every month during treatment"),
-    ("labs", "Laboratory monitoring"),
-    ("post", "After the course"),
-)
-
 
 @dataclass(frozen=True)
 class Column:
@@ -82,16 +75,6 @@ class Column:
         if self.first is not None and self.last is not None:
             return f"{self.first:%-d %b} – {self.last:%-d %b %Y}"
         return ""
-
-
-def _group(rule_code: str) -> str:
-    if "-P" in rule_code:
-        return "post"
-    if "-L" in rule_code:
-        return "labs"
-    if "-B" in rule_code:
-        return "baseline"
-    return "recurring"
 
 
 def _when(first: date | None, last: date | None, today: date) -> str:
@@ -184,14 +167,6 @@ def _future(
     return NONE
 
 
-def _item_name(item: ItemResult, names: dict[str, str]) -> str:
-    name = names.get(item.rule_code, item.rule_code)
-    if item.analyte:
-        label = ANALYTES[item.analyte].label if item.analyte in ANALYTES else item.analyte
-        return f"{name}: {label}"
-    return name
-
-
 def build_grid(facts: CourseFacts, ruleset: RuleSet, today: date) -> dict:
     """The grid of one course from its facts (pure: no database)."""
     start = facts.start
@@ -200,7 +175,7 @@ def build_grid(facts: CourseFacts, ruleset: RuleSet, today: date) -> dict:
     end = facts.end if facts.end is not None and facts.end <= today else None
     columns = columns_for(start, end, today)
     intervals = _intervals(ruleset, str(facts.profile))
-    names: dict[str, str] = {}
+    names = {}
     for rule in ruleset.rules_for(str(facts.profile)):
         names.setdefault(rule.code, rule.name)
 
@@ -249,8 +224,8 @@ def build_grid(facts: CourseFacts, ruleset: RuleSet, today: date) -> dict:
         item = now.item(code)
         row = {
             "code": code,
-            "name": _item_name(item, names),
-            "group": _group(item.rule_code),
+            "name": item_title(names.get(item.rule_code, item.rule_code), item.analyte),
+            "group": ruleset.display_group(str(facts.profile), item.rule_code),
             "status": str(item.status),
             "cells": cells,
         }
@@ -259,8 +234,8 @@ def build_grid(facts: CourseFacts, ruleset: RuleSet, today: date) -> dict:
         else:
             rows.append(row)
     groups = [
-        {"key": key, "label": label, "rows": [r for r in rows if r["group"] == key]}
-        for key, label in GROUPS
+        {"key": str(group), "label": label, "rows": [r for r in rows if r["group"] == group]}
+        for group, label in RULE_GROUP_LABELS.items()
     ]
     return {
         "today": today,

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from patients.models import Course
+from tracker.engine.rules import RuleSet, describe_rule
+from tracker.engine.vocabulary import RULE_GROUP_LABELS, flag_label
 from tracker.models import (
     CourseMonitoring,
     MonitoringAlert,
@@ -15,27 +17,9 @@ from tracker.models import (
     WorklistEntry,
     days_overdue,
 )
+from tracker.monitoring.rulesets import current_ruleset
 from tracker.web.links import RowLinks, shorten
 
-# Display order of item groups on the patient page.
-ITEM_GROUPS = (
-    ("baseline", "Before the first dispense"),
-    ("recurring", "Every month during treatment"),
-    ("labs", "Laboratory monitoring"),
-    ("post", "After the course"),
-)
-FLAG_LABELS = {
-    "target_band_reached": "Cumulative dose in the target band (≥ 120 mg/kg)",
-    "above_150": "Cumulative dose above 150 mg/kg",
-    "dose_below_band": "Daily dose below 0.5 mg/kg (low-dose regimen?)",
-    "dose_above_band": "Daily dose above 1.0 mg/kg",
-    "retreatment_gap": "Started less than 8 weeks after the previous course",
-    "category_missing": "Pregnancy-potential category not assigned",
-    "start_missing": "Course start missing",
-    "weight_missing": "Weight missing",
-    "dose_missing": "Dose missing for treatment days",
-    "rules_missing": "No monitoring rules for this profile",
-}
 STATUS_ORDER = {
     "overdue": 0,
     "due_soon": 1,
@@ -44,17 +28,6 @@ STATUS_ORDER = {
     "closed": 4,
     "not_applicable": 5,
 }
-
-
-def _group(item: MonitoringItem) -> str:
-    code = item.rule_code
-    if "-P" in code:
-        return "post"
-    if "-L" in code:
-        return "labs"
-    if "-B" in code:
-        return "baseline"
-    return "recurring"
 
 
 def course_summary(course: Course, *, today: date | None = None) -> CourseMonitoring | None:
@@ -69,17 +42,25 @@ def course_summary(course: Course, *, today: date | None = None) -> CourseMonito
     return summary
 
 
-def course_monitoring_context(course: Course, *, today: date | None = None) -> dict:
+def course_monitoring_context(
+    course: Course, *, today: date | None = None, ruleset: RuleSet | None = None
+) -> dict:
     """Everything the monitoring panel of a patient page shows for one course."""
     today = today or timezone.localdate()
+    ruleset = ruleset or current_ruleset()
     summary = course_summary(course, today=today)
     items = sorted(
         MonitoringItem.objects.filter(course=course),
         key=lambda i: (STATUS_ORDER.get(i.status, 9), i.due_on or date.max, i.code),
     )
+    profile = course.patient.profile
     groups = [
-        {"key": key, "label": label, "items": [i for i in items if _group(i) == key]}
-        for key, label in ITEM_GROUPS
+        {
+            "key": str(group),
+            "label": label,
+            "items": [i for i in items if ruleset.display_group(profile, i.rule_code) == group],
+        }
+        for group, label in RULE_GROUP_LABELS.items()
     ]
     alerts = list(MonitoringAlert.objects.filter(course=course).order_by("-event_date", "-pk"))
     derived = summary.derived if summary else {}
@@ -98,15 +79,12 @@ def course_monitoring_context(course: Course, *, today: date | None = None) -> d
         "cumulative": derived.get("cumulative_mg_per_kg"),
         "last_dispense_passed": bool(last_day) and date.fromisoformat(last_day) < today,
         "history": course_review_history(course),
-        "flags": [(code, FLAG_LABELS.get(code, code)) for code in flags],
+        "flags": [(code, flag_label(code, ruleset.settings)) for code in flags],
     }
 
 
 def schedule_rows(profile: str) -> dict:
     """The rules, dispensing checks and alert thresholds of a profile, stated in plain words."""
-    from tracker.engine.rules import describe_rule
-    from tracker.monitoring.rulesets import current_ruleset
-
     ruleset = current_ruleset()
     rules = sorted(ruleset.rules_for(profile), key=lambda r: (r.code, r.effective_from or date.min))
     return {
