@@ -103,9 +103,10 @@ def busiest_patient():
 
 def worklist_rows_sql(today, data: dict):
     """The SQL (and parameters) of the rows of the worklist's first page, as the view runs it."""
+    from tracker.monitoring.selectors import worklist_entries
     from tracker.web.filters import WorklistFilter
-    from tracker.web.selectors import worklist_entries, worklist_row_values
     from tracker.web.views import WORKLIST_PAGE_SIZE
+    from tracker.web.worklist import worklist_row_values
 
     filterset = WorklistFilter(data, queryset=worklist_entries(), today=today)
     return worklist_row_values(filterset)[:WORKLIST_PAGE_SIZE].query.sql_with_params()

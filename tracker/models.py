@@ -8,11 +8,14 @@ in the same transaction as every clinical write or correction, and nightly by
 from __future__ import annotations
 
 import math
+import secrets
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
@@ -60,6 +63,9 @@ class CourseMonitoring(models.Model):
     overdue_count = models.PositiveIntegerField(default=0)
     due_soon_count = models.PositiveIntegerField(default=0)
     open_alert_count = models.PositiveIntegerField(default=0)
+    ruleset_revision = models.PositiveIntegerField(
+        default=0, help_text="The revision of the rule set the evaluation used."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -252,6 +258,83 @@ def check_loads_with(row, errors: dict) -> None:
         raise ValidationError(f"The rule set would not load with this row: {error}.") from None
 
 
+class RuleSetRevision(models.Model):
+    """The rule set's revision: one row. Its number is raised, and a new random token drawn, in
+    the transaction of every save and every delete of a rule-set row, bulk ones included
+    (``RuleSetRow``). Each process keeps the rule set it built under the token it read, so one
+    cheap query says whether it is still current; the token, never the same twice, keeps a
+    revision rolled back with its transaction from being taken for a later one with the same
+    number. The number is what people see: "schedule revision 12"."""
+
+    number = models.PositiveIntegerField(default=0)
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Rule set revision {self.number}"
+
+
+def bump_ruleset_revision(using: str = "default") -> None:
+    """Raise the rule set's revision, in the current transaction."""
+    token = secrets.randbits(62)
+    rows = RuleSetRevision.objects.using(using).filter(pk=1)
+    if not rows.update(number=F("number") + 1, token=token):
+        RuleSetRevision.objects.using(using).create(pk=1, number=1, token=token)
+
+
+# Set while a write of rule-set rows runs: the writes it makes itself (``bulk_update`` runs
+# ``update``) raise the revision with it, once.
+_writing_rules: ContextVar[bool] = ContextVar("writing_rules", default=False)
+
+
+class RuleSetQuerySet(models.QuerySet):
+    """Every bulk write of rule-set rows raises the rule set's revision, once, in its
+    transaction."""
+
+    def _bumped(self, write):
+        if _writing_rules.get():
+            return write()
+        token = _writing_rules.set(True)
+        try:
+            with transaction.atomic(using=self.db):
+                result = write()
+                bump_ruleset_revision(self.db)
+        finally:
+            _writing_rules.reset(token)
+        return result
+
+    def update(self, **kwargs):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).update(**kwargs))
+
+    def delete(self):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).delete())
+
+    def bulk_create(self, objs, *args, **kwargs):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).bulk_create(objs, *args, **kwargs))
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        return self._bumped(
+            lambda: super(RuleSetQuerySet, self).bulk_update(objs, fields, *args, **kwargs)
+        )
+
+
+class RuleSetRow(models.Model):
+    """A row of the rule set: saving or deleting it raises the rule set's revision, in the same
+    transaction (as do the bulk writes of its manager, ``RuleSetQuerySet``)."""
+
+    objects = RuleSetQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        type(self).objects.all()._bumped(lambda: super(RuleSetRow, self).save(*args, **kwargs))
+
+    def delete(self, *args, **kwargs):
+        return type(self).objects.all()._bumped(
+            lambda: super(RuleSetRow, self).delete(*args, **kwargs)
+        )
+
+
 class RuleProfile(models.TextChoices):
     US = "US", "US"
     UK = "UK", "UK"
@@ -262,7 +345,7 @@ INSTRUMENTS = ("PHQ-9", "PHQ-A", "PHQ-2", "GAD-7")
 TEST_SETTINGS = ("clinic", "lab", "home", "remote_supervised")
 
 
-class MonitoringRule(models.Model):
+class MonitoringRule(RuleSetRow):
     code = models.CharField(max_length=24, help_text='Stable identifier, e.g. "US-R1".')
     profile = models.CharField(max_length=2, choices=RuleProfile.choices)
     name = models.CharField(max_length=200, help_text="Plain-language name of the item.")
@@ -387,7 +470,7 @@ class MonitoringRule(models.Model):
         check_loads_with(self, errors)
 
 
-class DispensingCheck(models.Model):
+class DispensingCheck(RuleSetRow):
     code = models.CharField(max_length=32, choices=[(c, c) for c in sorted(CHECK_CODES)])
     name = models.CharField(max_length=200)
     profiles = models.JSONField(
@@ -421,7 +504,7 @@ class DispensingCheck(models.Model):
         check_loads_with(self, errors)
 
 
-class AlertThreshold(models.Model):
+class AlertThreshold(RuleSetRow):
     source = models.CharField(max_length=16, choices=enum_choices(EngineAlertSource))
     level = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     comparison = models.CharField(max_length=12, choices=enum_choices(Comparison))
@@ -456,7 +539,7 @@ class AlertThreshold(models.Model):
         check_loads_with(self, errors)
 
 
-class ProfileSetting(models.Model):
+class ProfileSetting(RuleSetRow):
     profile = models.CharField(max_length=2, choices=RuleProfile.choices, unique=True)
     pre_start_test_settings = models.JSONField(
         default=list, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
@@ -486,7 +569,7 @@ class ProfileSetting(models.Model):
         check_loads_with(self, {})
 
 
-class RuleSetSetting(models.Model):
+class RuleSetSetting(RuleSetRow):
     """The clinic-wide numbers of the rule set (one row)."""
 
     default_uln = models.FloatField(

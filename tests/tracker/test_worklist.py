@@ -214,8 +214,8 @@ def test_a_snooze_ends_on_its_date(alice):
     monitoring.review_snooze(
         course=course, key=key, until=today() + dt.timedelta(days=3), reason="r", by=alice
     )
+    from tracker.monitoring.selectors import worklist_entries
     from tracker.web.filters import WorklistFilter
-    from tracker.web.selectors import worklist_entries
 
     def visible(on):
         qs = WorklistFilter({}, queryset=worklist_entries(), today=on).qs

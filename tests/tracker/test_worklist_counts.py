@@ -13,8 +13,7 @@ from django.utils import timezone
 from tests import factories
 from tests.tracker.test_worklist import critical_tg, make_course
 from tracker.models import WorklistEntry
-from tracker.web.filters import visible_entries
-from tracker.web.selectors import worklist_counts
+from tracker.monitoring.selectors import visible_entries, worklist_counts
 
 pytestmark = pytest.mark.django_db
 

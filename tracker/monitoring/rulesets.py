@@ -6,12 +6,11 @@ rule edited into an unsafe shape (unknown analyte, dangling prerequisite) is ref
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from typing import Any
 
 from django.apps import apps
-from django.db import connection
 
 from tracker.engine import rules as engine_rules
 from tracker.engine.rules import RuleSet, load_ruleset
@@ -119,35 +118,36 @@ def ruleset_data_with(row) -> dict[str, Any]:
     return data
 
 
-def _rules_version() -> tuple:
-    """The latest change and the highest id of every rule table, read in one query.
+@dataclass(frozen=True)
+class CurrentRules:
+    """The clinic's rule set, and the number of its revision (``RuleSetRevision``)."""
 
-    Called before every single-course re-evaluation (each clinical write), so it is one round
-    trip rather than one per table.
-    """
-    quote = connection.ops.quote_name
-    columns = []
-    for name in (*TABLES, "RuleSetSetting"):
-        table = quote(_model(name)._meta.db_table)
-        columns += [
-            f"(SELECT MAX({quote('updated_at')}) FROM {table})",
-            f"(SELECT MAX({quote('id')}) FROM {table})",
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)}")
-        return tuple(cursor.fetchone())
+    ruleset: RuleSet
+    revision: int
 
 
 _cache: dict[str, Any] = {}
 
 
+def current_rules() -> CurrentRules:
+    """The clinic's rule set, rebuilt when its revision has changed: one query otherwise.
+
+    The revision is raised in the transaction of every save and delete of a rule-set row
+    (``tracker.models.RuleSetRow``), so every process sees a change, by any process, as soon as
+    it is committed.
+    """
+    revision = _model("RuleSetRevision").objects.filter(pk=1).values_list("number", "token").first()
+    if revision is not None and _cache.get("revision") == revision:
+        return _cache["rules"]
+    rules = CurrentRules(load_ruleset(ruleset_data_from_db()), revision[0] if revision else 0)
+    if revision is not None:  # without a revision nothing says when it changes: not kept
+        _cache.update(revision=revision, rules=rules)
+    return rules
+
+
 def current_ruleset() -> RuleSet:
-    """The clinic's rule set, rebuilt only when a rule row has changed."""
-    version = _rules_version()
-    if _cache.get("version") != version:
-        _cache["ruleset"] = load_ruleset(ruleset_data_from_db())
-        _cache["version"] = version
-    return _cache["ruleset"]
+    """The clinic's rule set (see ``current_rules``)."""
+    return current_rules().ruleset
 
 
 def clear_cache() -> None:

@@ -28,11 +28,13 @@ from tracker.models import (
     WorklistEntry,
 )
 from tracker.monitoring.facts import courses_facts
-from tracker.monitoring.rulesets import current_ruleset
+from tracker.monitoring.rulesets import CurrentRules, current_rules, current_ruleset
 from tracker.monitoring.values import (
     alert_values,
     item_values,
     review_states,
+    rule_kinds,
+    rule_names,
     summary_values,
     worklist_values,
 )
@@ -60,22 +62,6 @@ def evaluate_courses(
     ruleset = ruleset or current_ruleset()
     facts = courses_facts(courses)
     return {pk: evaluate(course_facts, ruleset, today) for pk, course_facts in facts.items()}
-
-
-def rule_names(ruleset: RuleSet) -> dict[str, str]:
-    """Each rule code's name (its first row's)."""
-    names: dict[str, str] = {}
-    for rule in ruleset.rules:
-        names.setdefault(rule.code, rule.name)
-    return names
-
-
-def rule_kinds(ruleset: RuleSet) -> dict[str, str]:
-    """The kind of event that satisfies each rule code (its first row's)."""
-    kinds: dict[str, str] = {}
-    for rule in ruleset.rules:
-        kinds.setdefault(rule.code, str(rule.satisfier))
-    return kinds
 
 
 # Rows per UPDATE statement of bulk_update: its CASE expressions grow with the rows, so the
@@ -210,7 +196,7 @@ def store_evaluations(
     today: date,
     *,
     write: bool = True,
-    ruleset: RuleSet | None = None,
+    rules: CurrentRules | None = None,
 ) -> RefreshResult:
     """Bring the stored state of ``courses`` in line with ``evaluations``.
 
@@ -218,8 +204,8 @@ def store_evaluations(
     Writing, only the number of changed rows is reported.
     """
     ids = [c.pk for c in courses]
-    ruleset = ruleset or current_ruleset()
-    names, kinds = rule_names(ruleset), rule_kinds(ruleset)
+    rules = rules or current_rules()
+    names, kinds = rule_names(rules.ruleset), rule_kinds(rules.ruleset)
     items = _TableSync(
         MonitoringItem,
         "code",
@@ -263,7 +249,7 @@ def store_evaluations(
         course_alerts = alert_values(evaluation)
         for key, values in course_alerts.items():
             alerts.want(course, key, values)
-        summaries.want(course, course.pk, summary_values(evaluation, course))
+        summaries.want(course, course.pk, summary_values(evaluation, course, rules.revision))
         for key, values in worklist_values(
             course, course_items, course_alerts, kinds, actions.get(course.pk, {})
         ).items():
@@ -300,9 +286,9 @@ def course_refresh(course: Course, *, today: date | None = None) -> Evaluation:
     evaluation."""
     today = today or timezone.localdate()
     course = Course.objects.select_related("patient").get(pk=course.pk)
-    ruleset = current_ruleset()
-    evaluations = evaluate_courses([course], today, ruleset)
-    store_evaluations([course], evaluations, today, ruleset=ruleset)
+    rules = current_rules()
+    evaluations = evaluate_courses([course], today, rules.ruleset)
+    store_evaluations([course], evaluations, today, rules=rules)
     return evaluations[course.pk]
 
 
@@ -312,11 +298,11 @@ def batches(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def refresh_batch(
-    batch: list[int], today: date, write: bool, ruleset: RuleSet | None = None
+    batch: list[int], today: date, write: bool, rules: CurrentRules | None = None
 ) -> RefreshResult:
     """One batch in its own transaction (or in the write's, inside one), its course rows
     locked."""
-    ruleset = ruleset or current_ruleset()
+    rules = rules or current_rules()
     with transaction.atomic(savepoint=False):
         courses = list(
             Course.objects.select_for_update(of=("self",))
@@ -324,8 +310,8 @@ def refresh_batch(
             .filter(pk__in=batch)
             .order_by("pk")
         )
-        evaluations = evaluate_courses(courses, today, ruleset)
-        return store_evaluations(courses, evaluations, today, write=write, ruleset=ruleset)
+        evaluations = evaluate_courses(courses, today, rules.ruleset)
+        return store_evaluations(courses, evaluations, today, write=write, rules=rules)
 
 
 def refresh_courses(
@@ -346,9 +332,9 @@ def refresh_courses(
     today = today or timezone.localdate()
     ids = all_course_ids() if course_ids is None else list(course_ids)
     total = RefreshResult()
-    ruleset = current_ruleset()
+    rules = current_rules()
     for batch in batches(ids, batch_size):
-        total.add(refresh_batch(batch, today, write, ruleset))
+        total.add(refresh_batch(batch, today, write, rules))
         if progress is not None:
             progress(total.courses, len(ids))
     return total

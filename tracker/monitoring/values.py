@@ -12,6 +12,7 @@ from datetime import date
 
 from patients.models import Course, CourseStatus
 from tracker.engine.results import Evaluation
+from tracker.engine.rules import RuleSet
 from tracker.engine.vocabulary import alert_subject, item_title
 from tracker.models import ReviewAction, ReviewActionKind
 
@@ -74,7 +75,7 @@ def closed_without_an_end(course: Course) -> bool:
     )
 
 
-def summary_values(evaluation: Evaluation, course: Course) -> dict:
+def summary_values(evaluation: Evaluation, course: Course, ruleset_revision: int) -> dict:
     statuses = [str(i.status) for i in evaluation.items.values()]
     ready, unmet = evaluation.ready.ready, list(evaluation.ready.unmet)
     if closed_without_an_end(course):
@@ -96,7 +97,24 @@ def summary_values(evaluation: Evaluation, course: Course) -> dict:
         "overdue_count": statuses.count("overdue"),
         "due_soon_count": statuses.count("due_soon"),
         "open_alert_count": sum(1 for a in evaluation.alerts if a.open),
+        "ruleset_revision": ruleset_revision,
     }
+
+
+def rule_names(ruleset: RuleSet) -> dict[str, str]:
+    """Each rule code's name (its first row's)."""
+    names: dict[str, str] = {}
+    for rule in ruleset.rules:
+        names.setdefault(rule.code, rule.name)
+    return names
+
+
+def rule_kinds(ruleset: RuleSet) -> dict[str, str]:
+    """The kind of event that satisfies each rule code (its first row's)."""
+    kinds: dict[str, str] = {}
+    for rule in ruleset.rules:
+        kinds.setdefault(rule.code, str(rule.satisfier))
+    return kinds
 
 
 # Worklist ------------------------------------------------------------------------------------

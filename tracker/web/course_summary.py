@@ -19,7 +19,7 @@ from patients.models import (
 from patients.roles import VIEW_PATIENT_DATA
 from tracker.web.charts import course_charts
 from tracker.web.grid import course_grid
-from tracker.web.selectors import course_monitoring_context
+from tracker.web.panel import course_monitoring_context
 
 
 def latest_results(course: Course) -> dict:

@@ -7,7 +7,6 @@ from html import escape
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.safestring import mark_safe
 
 from patients.models import Category, Profile
@@ -15,6 +14,7 @@ from patients.roles import CLINICIAN
 from tracker.engine.rules import Satisfier
 from tracker.engine.vocabulary import LEVEL_LABELS, WORKLIST_STATUS_LABELS, event_label
 from tracker.models import WorklistEntry
+from tracker.monitoring.selectors import visible_entries
 
 STATUS_CHOICES = list(WORKLIST_STATUS_LABELS.items())
 # What satisfies an item (its rule's satisfier), or what opened an alert: both event kinds.
@@ -114,13 +114,6 @@ class WorklistFilter(django_filters.FilterSet):
         return any(
             value not in (None, "", [], False) for name, value in cleaned.items() if name != "sort"
         )
-
-
-def visible_entries(queryset, today):
-    """Entries the worklist shows by default: not waived, and not snoozed beyond yesterday."""
-    return queryset.filter(waived=False).filter(
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
-    )
 
 
 def _choices(field) -> list[tuple[str, str]]:

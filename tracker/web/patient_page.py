@@ -12,10 +12,10 @@ from patients import selectors as records
 from patients.record_kinds import add_links
 from patients.roles import VIEW_PATIENT_DATA
 from tracker.monitoring.facts import course_facts_from_records
-from tracker.monitoring.rulesets import current_ruleset
+from tracker.monitoring.rulesets import current_rules
 from tracker.web.charts import course_charts
 from tracker.web.grid import course_grid
-from tracker.web.selectors import course_monitoring_context
+from tracker.web.panel import course_monitoring_context
 
 
 @require_safe
@@ -43,12 +43,12 @@ def course_context(user, course) -> dict:
     today = timezone.localdate()
     course_records = records.course_records(course)
     facts = course_facts_from_records(course, course_records)
-    ruleset = current_ruleset()
+    rules = current_rules()
     return {
         "add_links": add_links(user, course),
-        "monitoring": course_monitoring_context(course, today=today),
-        "grid": course_grid(course, today=today, facts=facts, ruleset=ruleset),
-        "charts": course_charts(course, today=today, facts=facts, ruleset=ruleset),
+        "monitoring": course_monitoring_context(course, today=today, rules=rules, facts=facts),
+        "grid": course_grid(course, today=today, facts=facts, ruleset=rules.ruleset),
+        "charts": course_charts(course, today=today, facts=facts, ruleset=rules.ruleset),
         "timeline": records.timeline(course_records),
         "dose_now": records.dose_now(course, today),
     }

@@ -16,15 +16,11 @@ from patients.roles import VIEW_PATIENT_DATA
 from tracker.accounts.redirects import relative_path
 from tracker.models import AccessLog
 from tracker.monitoring import review as review_actions
+from tracker.monitoring.selectors import schedule_rows, worklist_counts, worklist_entries
 from tracker.web import forms
 from tracker.web.filters import WorklistFilter, form_controls
-from tracker.web.selectors import (
-    review_context,
-    schedule_rows,
-    worklist_counts,
-    worklist_entries,
-    worklist_page,
-)
+from tracker.web.panel import review_context
+from tracker.web.worklist import worklist_page
 
 WORKLIST_PAGE_SIZE = 50
 
@@ -141,7 +137,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def review(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.select_related("patient"), pk=course_id)
-    context = {**review_context(course, key), "forms": _review_forms()}
+    context = {**review_context(course, key, today=timezone.localdate()), "forms": _review_forms()}
     return render(request, "tracker/review.html", context)
 
 
@@ -171,7 +167,10 @@ def _act(request, course_id: int, key: str, form_name: str, form_class, call):
             if next_url:
                 return redirect(next_url)
             return redirect("tracker:review", course_id=course_id, key=key)
-    context = {**review_context(course, key), "forms": _review_forms(**{form_name: form})}
+    context = {
+        **review_context(course, key, today=timezone.localdate()),
+        "forms": _review_forms(**{form_name: form}),
+    }
     return render(request, "tracker/review.html", context)
 
 
