@@ -330,8 +330,10 @@ class RuleSetRow(models.Model):
         type(self).objects.all()._bumped(lambda: super(RuleSetRow, self).save(*args, **kwargs))
 
     def delete(self, *args, **kwargs):
-        return type(self).objects.all()._bumped(
-            lambda: super(RuleSetRow, self).delete(*args, **kwargs)
+        return (
+            type(self)
+            .objects.all()
+            ._bumped(lambda: super(RuleSetRow, self).delete(*args, **kwargs))
         )
 
 
