@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from patients import forms, roles, selectors, services
+from patients.access import LIST, shows_patient_data
 from patients.models import Course, CourseStatus, Patient
 from patients.record_kinds import RECORD_CLINICAL, RECORD_KINDS
 
@@ -45,6 +46,7 @@ def _course(pk: int, course_pk: int) -> Course:
 # Patients -------------------------------------------------------------------------------------
 
 
+@shows_patient_data(kind=LIST)
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_list(request: HttpRequest) -> HttpResponse:
@@ -89,6 +91,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -114,6 +117,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(ASSIGN_CATEGORY, raise_exception=True)
 def patient_category(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -155,6 +159,7 @@ def _course_form_page(request, *, form, patient, course, title, submit, intro=""
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def course_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -203,6 +208,7 @@ def _course_change(request, pk, course_pk, form_class, *, title, submit, done, i
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def course_edit(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     return _course_change(
@@ -216,6 +222,7 @@ def course_edit(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def course_complete(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     return _course_change(
@@ -231,6 +238,7 @@ def course_complete(request: HttpRequest, pk: int, course_pk: int) -> HttpRespon
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def course_stop(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     return _course_change(
@@ -245,6 +253,7 @@ def course_stop(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     )
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def course_cancel(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     if not _course(pk, course_pk).start_is_planned:
@@ -264,6 +273,7 @@ def course_cancel(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse
 # Clinical records -----------------------------------------------------------------------------
 
 
+@shows_patient_data(patient="pk")
 def record_add(request: HttpRequest, pk: int, course_pk: int, kind: str) -> HttpResponse:
     spec = RECORD_KINDS.get(kind)
     if spec is None:
@@ -303,6 +313,7 @@ def _announce_status_change(request: HttpRequest, course: Course, status_before:
         messages.add_message(request, level, f"Course status is now {course.get_status_display()}.")
 
 
+@shows_patient_data(patient="pk")
 @permission_required(RECORD_CLINICAL, raise_exception=True)
 def visit_add(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     course = _course(pk, course_pk)
@@ -332,6 +343,7 @@ def visit_add(request: HttpRequest, pk: int, course_pk: int) -> HttpResponse:
     )
 
 
+@shows_patient_data(patient="pk")
 def mark_entered_in_error(request: HttpRequest, pk: int, kind: str, record_pk: int):
     model = selectors.RECORD_MODELS.get(kind)
     if model is None:
@@ -373,6 +385,7 @@ def mark_entered_in_error(request: HttpRequest, pk: int, kind: str, record_pk: i
 # Change history -------------------------------------------------------------------------------
 
 
+@shows_patient_data(patient="pk")
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_history(request: HttpRequest, pk: int) -> HttpResponse:

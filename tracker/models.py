@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
+from patients import access
 from patients.models import ContraceptionMethod, Course
 from patients.validation import validate_plausible_date
 from tracker.engine.analytes import ANALYTES
@@ -758,9 +759,9 @@ class WorklistEntry(models.Model):
 
 
 class AccessKind(models.TextChoices):
-    RECORD = "record", "Patient record"
-    EXPORT = "export", "Worklist export"
-    LIST = "list", "List of patients"
+    RECORD = access.RECORD, "Patient record"
+    EXPORT = access.EXPORT, "Worklist export"
+    LIST = access.LIST, "List of patients"
 
 
 class AccessLog(models.Model):

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from patients.access import shows_patient_data
 from patients.models import (
     Course,
     DoseChange,
@@ -42,6 +43,7 @@ def latest_results(course: Course) -> dict:
     }
 
 
+@shows_patient_data(course="course_id")
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def course_summary(request: HttpRequest, course_id: int) -> HttpResponse:

@@ -10,7 +10,9 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
-from tracker.models import AccessKind, AccessLog
+from patients.access import LIST, PatientData, declared
+from patients.models import Course, Patient
+from tracker.models import AccessLog
 
 # The longest value of one query parameter: no search or filter needs more.
 MAX_QUERY_VALUE_LENGTH = 1000
@@ -46,25 +48,11 @@ def _date_part(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 4
 
 
-# Pages with patient data, by URL name. One patient's record: the URL names the patient, or a
-# course of theirs. Many patients': lists, and the worklist export (a file).
-PATIENT_PAGES = {"patients": "pk"}
-COURSE_PAGES = {
-    "tracker:review",
-    "tracker:acknowledge",
-    "tracker:snooze",
-    "tracker:waive",
-    "tracker:outreach",
-    "tracker:course_summary",
-}
-LIST_PAGES = {"home", "patients:list", "tracker:access_log"}
-EXPORT_PAGES = {"tracker:worklist_csv"}
-
-
 class AccessLogMiddleware:
-    """Writes the access log: every view of a patient's record, every export of the worklist
-    (with its filters and the number of rows), and every refused (403) attempt to open any
-    page with patient data. Lists are not logged when served: they are the way in."""
+    """Writes the access log of the views that declare they show patient data
+    (``patients.access.shows_patient_data``): every view of a patient's record, every export
+    of the worklist (with its filters and the number of rows), and every refused (403)
+    attempt at any of them. Lists are not logged when served: they are the way in."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,22 +60,18 @@ class AccessLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or request.resolver_match is None:
+        match = request.resolver_match
+        if user is None or not user.is_authenticated or match is None:
             return response
-        kind = self._kind(request.resolver_match)
+        shown = declared(match.func)
         refused = response.status_code == 403
-        served = response.status_code < 400 and kind != AccessKind.LIST
-        if kind is None or not (refused or served):
+        served = response.status_code < 400 and shown is not None and shown.kind != LIST
+        if shown is None or not (refused or served):
             return response
-        patient_id = (
-            self._patient_id(request.resolver_match, served=not refused)
-            if kind == AccessKind.RECORD
-            else None
-        )
         AccessLog.objects.create(
             user=user,
-            patient_id=patient_id,
-            kind=kind,
+            patient_id=_patient_id(shown, match.kwargs, served=served),
+            kind=shown.kind,
             refused=refused,
             rows=getattr(response, "exported_rows", None) if not refused else None,
             path=request.get_full_path()[:300],
@@ -95,34 +79,22 @@ class AccessLogMiddleware:
         )
         return response
 
-    @staticmethod
-    def _kind(match) -> str | None:
-        if match.namespace in PATIENT_PAGES and PATIENT_PAGES[match.namespace] in match.kwargs:
-            return AccessKind.RECORD
-        if match.view_name in COURSE_PAGES:
-            return AccessKind.RECORD
-        if match.view_name in EXPORT_PAGES:
-            return AccessKind.EXPORT
-        if match.view_name in LIST_PAGES:
-            return AccessKind.LIST
-        return None
 
-    @staticmethod
-    def _patient_id(match, *, served: bool) -> int | None:
-        """The patient the URL names (a served page's patient exists; a refused attempt may
-        name one that does not)."""
-        from patients.models import Course, Patient
-
-        if match.namespace in PATIENT_PAGES:
-            pk = int(match.kwargs[PATIENT_PAGES[match.namespace]])
-            if served:
-                return pk
-            return Patient.objects.filter(pk=pk).values_list("pk", flat=True).first()
+def _patient_id(shown: PatientData, kwargs: dict, *, served: bool) -> int | None:
+    """The patient whose record the URL names: a served page's patient exists; a refused
+    attempt may name one that does not, or a course that does not."""
+    if shown.patient is not None:
+        pk = int(kwargs[shown.patient])
+        if served:
+            return pk
+        return Patient.objects.filter(pk=pk).values_list("pk", flat=True).first()
+    if shown.course is not None:
         return (
-            Course.objects.filter(pk=match.kwargs.get("course_id"))
+            Course.objects.filter(pk=kwargs[shown.course])
             .values_list("patient_id", flat=True)
             .first()
         )
+    return None
 
 
 class NoStoreMiddleware:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from patients import selectors as records
+from patients.access import shows_patient_data
 from patients.record_kinds import add_links
 from patients.roles import VIEW_PATIENT_DATA
 from tracker.monitoring.facts import course_facts_from_records
@@ -18,6 +19,7 @@ from tracker.web.grid import course_grid
 from tracker.web.panel import course_monitoring_context
 
 
+@shows_patient_data(patient="pk")
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:

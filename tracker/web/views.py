@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from patients.access import EXPORT, LIST, shows_patient_data
 from patients.models import Course
 from patients.roles import VIEW_PATIENT_DATA
 from tracker.accounts.redirects import relative_path
@@ -35,6 +36,7 @@ def _worklist_filter(request: HttpRequest, today=None) -> WorklistFilter:
     return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
 
 
+@shows_patient_data(kind=LIST)
 @transaction.non_atomic_requests  # reads only: no transaction to open and commit
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
@@ -68,6 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@shows_patient_data(kind=EXPORT)
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def worklist_csv(request: HttpRequest) -> HttpResponse:
@@ -133,6 +136,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/schedules.html", context)
 
 
+@shows_patient_data(course="course_id")
 @require_safe
 @permission_required(VIEW_PATIENT_DATA, raise_exception=True)
 def review(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
@@ -177,6 +181,7 @@ def _act(request, course_id: int, key: str, form_name: str, form_class, call):
 def _review_action(name: str, form_class, service, permission: str):
     """A POST-only view that validates ``form_class`` and passes its fields to ``service``."""
 
+    @shows_patient_data(course="course_id")
     @require_POST
     @permission_required(permission, raise_exception=True)
     def view(request: HttpRequest, course_id: int, key: str) -> HttpResponse:
@@ -204,6 +209,7 @@ outreach = _review_action(
 )
 
 
+@shows_patient_data(kind=LIST)
 @require_safe
 @permission_required("tracker.view_accesslog", raise_exception=True)
 def access_log(request: HttpRequest) -> HttpResponse:
