@@ -106,10 +106,9 @@ def worklist_rows_sql(today, data: dict):
     from tracker.monitoring.selectors import worklist_entries
     from tracker.web.filters import WorklistFilter
     from tracker.web.views import WORKLIST_PAGE_SIZE
-    from tracker.web.worklist import worklist_row_values
 
     filterset = WorklistFilter(data, queryset=worklist_entries(), today=today)
-    return worklist_row_values(filterset)[:WORKLIST_PAGE_SIZE].query.sql_with_params()
+    return filterset.qs[:WORKLIST_PAGE_SIZE].query.sql_with_params()
 
 
 def bare_sql(sql: str, params):

@@ -38,6 +38,12 @@ def test_every_code_of_the_engine_has_a_label():
         assert flag_label(str(flag), numbers) != str(flag).replace("_", " ")
 
 
+def test_the_worklist_offers_every_kind_of_event_an_item_or_alert_can_have():
+    from tracker.web.filters import KINDS
+
+    assert sorted(KINDS) == sorted({str(s) for s in Satisfier} | {str(s) for s in AlertSource})
+
+
 def test_models_take_their_choices_from_the_vocabulary():
     field = LabResult._meta.get_field("analyte")
     assert dict(field.choices) == {code: a.label for code, a in ANALYTES.items()}

@@ -14,7 +14,6 @@ from tests.tracker.test_worklist import critical_tg, make_course
 from tracker.models import WorklistEntry
 from tracker.monitoring import review as monitoring
 from tracker.web import views
-from tracker.web.links import RowLinks, shorten
 
 pytestmark = pytest.mark.django_db
 
@@ -127,30 +126,23 @@ def test_an_unchosen_filter_form_selects_any(client, bob, clinic):
 
 def test_row_links_lead_to_the_patient_and_the_review_page(client, bob, clinic):
     client.force_login(bob)
-    page = client.get(reverse("home")).context["page"]
-    html = client.get(reverse("home")).text
-    for entry in page:
+    response = client.get(reverse("home"))
+    for entry in response.context["page"]:
         patient = reverse("patients:detail", args=[entry.patient_id])
         review = reverse("tracker:review", args=[entry.course_id, entry.key])
-        assert (entry.patient_url, entry.review_url) == (patient, review)
-        assert f'href="{review}"' in html
+        assert f'href="{patient}"' in response.text
+        assert f'href="{review}"' in response.text
         assert client.get(review).status_code == 200
 
 
-@pytest.mark.parametrize("key", ["US-M1", "lab:123", "UK-L1:alt", "odd key?#marks", "é"])
-def test_row_links_are_the_urls_django_would_build(key):
-    links = RowLinks()
-    assert links.review(42, key) == reverse("tracker:review", args=[42, key])
-    assert links.patient(7) == reverse("patients:detail", args=[7])
-
-
-def test_long_details_are_shortened_with_an_ellipsis():
-    assert shorten("short", 140) == "short"
-    assert shorten("x" * 140, 140) == "x" * 140
-    cut = shorten("word " * 60, 140)
-    assert len(cut) <= 140
-    assert cut.endswith("…")
-    assert shorten("", 140) == ""
+def test_long_details_are_shortened_with_an_ellipsis(client, bob, clinic):
+    entry = WorklistEntry.objects.filter(course=clinic, kind="item").first()
+    WorklistEntry.objects.filter(pk=entry.pk).update(detail="word " * 60)
+    client.force_login(bob)
+    row = client.get(reverse("home")).text.split(f'data-key="{entry.key}"')[1].split("</tr>")[0]
+    detail = row.split('<span class="small text-muted">')[2].split("</span>")[0]
+    assert len(detail) <= 140
+    assert detail.endswith("…")
 
 
 @pytest.mark.parametrize("query", ["", "status=overdue", "profile=UK&sort=patient"])

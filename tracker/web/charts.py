@@ -1,23 +1,23 @@
-"""Course charts drawn on the server as SVG: triglycerides, ALT as a multiple of the ULN, and the
-cumulative dose with its target band and projection.
+"""Course charts: triglycerides, ALT as a multiple of the ULN, and the cumulative dose with its
+target band and projection, as data that ``tracker/_chart_svg.html`` draws as SVG.
 
 The builders are pure functions of the course's facts and the rule set (no database, no clock);
-``course_charts`` loads both once. Every text is escaped. Colours are presentation attributes
-(allowed by the Content Security Policy) and never the only cue: bands are labelled, threshold
-lines have their own dash patterns, and each chart comes with a data table for screen readers.
+``course_charts`` loads both once. They return where each band, line, tick and point goes (in
+SVG user units, as short strings), with its words and paint; the template draws the elements.
+Colours are presentation attributes (allowed by the Content Security Policy) and never the only
+cue: bands are labelled, threshold lines have their own dash patterns, and each chart comes
+with a data table for screen readers.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from patients.models import Course
 from tracker.engine import RuleSet, evaluate
@@ -130,35 +130,18 @@ def _date_label(day: date) -> str:
     return f"{day:%b %Y}" if day.day == 1 else f"{day.day} {day:%b}"
 
 
-def _axes(frame: Frame, y_unit: str, y_format=_fmt) -> list[str]:
-    parts = [f'<g class="chart-axes" font-size="11" fill="{MUTED}">']
-    for value in _ticks(frame.y_top):
-        y = _n(frame.y(value))
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="{GRID}" '
-            f'stroke-width="1"/>'
-            f'<text x="{LEFT - 6}" y="{y}" text-anchor="end" dominant-baseline="middle">'
-            f"{escape(y_format(value))}</text>"
-        )
-    bottom = HEIGHT - BOTTOM
-    for day in _month_ticks(frame.x0, frame.x1):
-        x = _n(frame.x(day))
-        parts.append(
-            f'<line x1="{x}" x2="{x}" y1="{bottom}" y2="{bottom + 5}" stroke="{MUTED}"/>'
-            f'<text x="{x}" y="{bottom + 18}" text-anchor="middle">{escape(_date_label(day))}'
-            "</text>"
-        )
-    parts.append(
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="{INK}"/>'
-        f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}" stroke="{INK}"/>'
-        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2:.0f}" y="{HEIGHT - 8}" '
-        f'text-anchor="middle" fill="{INK}">Date</text>'
-        f'<text x="14" y="{TOP + (HEIGHT - TOP - BOTTOM) / 2:.0f}" text-anchor="middle" '
-        f'fill="{INK}" transform="rotate(-90 14 {TOP + (HEIGHT - TOP - BOTTOM) / 2:.0f})">'
-        f"{escape(y_unit)}</text>"
-    )
-    parts.append("</g>")
-    return parts
+def _axes(frame: Frame, y_unit: str, y_format=_fmt) -> dict:
+    """The ticks and labels of both axes."""
+    return {
+        "y_ticks": [
+            {"y": _n(frame.y(value)), "label": y_format(value)} for value in _ticks(frame.y_top)
+        ],
+        "x_ticks": [
+            {"x": _n(frame.x(day)), "label": _date_label(day)}
+            for day in _month_ticks(frame.x0, frame.x1)
+        ],
+        "y_unit": y_unit,
+    }
 
 
 def _ended(facts: CourseFacts, today: date) -> date | None:
@@ -166,72 +149,74 @@ def _ended(facts: CourseFacts, today: date) -> date | None:
     return facts.end if facts.end is not None and facts.end <= today else None
 
 
-def _course_markers(frame: Frame, start: date | None, end: date | None) -> list[str]:
-    parts = []
-    for day, label in ((start, "Start"), (end, "Last dose")):
-        if day is None or not frame.x0 <= day <= frame.x1:
-            continue
-        x = _n(frame.x(day))
-        parts.append(
-            f'<line x1="{x}" x2="{x}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{MUTED}" '
-            f'stroke-width="1" stroke-dasharray="1 3"/>'
-            f'<text x="{x}" y="{TOP - 5}" text-anchor="middle" font-size="10" fill="{MUTED}">'
-            f"{escape(label)}</text>"
-        )
-    return parts
+def _course_markers(frame: Frame, start: date | None, end: date | None) -> list[dict]:
+    return [
+        {"x": _n(frame.x(day)), "label": label}
+        for day, label in ((start, "Start"), (end, "Last dose"))
+        if day is not None and frame.x0 <= day <= frame.x1
+    ]
 
 
-def _band_parts(frame: Frame, bands: Sequence[Band]) -> list[str]:
+def _band_parts(frame: Frame, bands: Sequence[Band]) -> dict:
     """Shaded bands from each threshold up to the next, with the line and label at the
     threshold (labels in the right margin, nudged apart when thresholds are close)."""
-    parts: list[str] = []
-    ordered = sorted(bands, key=lambda b: b.value)
+    ordered = [b for b in sorted(bands, key=lambda b: b.value) if b.value < frame.y_top]
+    shaded, lines = [], []
     label_ys: list[float] = []
     for i, band in enumerate(ordered):
-        if band.value >= frame.y_top:
-            continue
         upper = ordered[i + 1].value if i + 1 < len(ordered) else frame.y_top
         y_lo, y_hi = frame.y(band.value), frame.y(min(upper, frame.y_top))
-        parts.append(
-            f'<rect class="chart-band chart-band-{escape(band.level)}" x="{LEFT}" '
-            f'y="{_n(y_hi)}" width="{_n(frame.plot_w)}" height="{_n(y_lo - y_hi)}" '
-            f'fill="{BAND_FILL.get(band.level, "#eee")}" fill-opacity="0.75"/>'
+        shaded.append(
+            {
+                "level": band.level,
+                "y": _n(y_hi),
+                "height": _n(y_lo - y_hi),
+                "fill": BAND_FILL.get(band.level, "#eee"),
+            }
         )
     for band in ordered:
-        if band.value >= frame.y_top:
-            continue
         y = frame.y(band.value)
-        dash = BAND_DASH.get(band.level, "")
-        edge = BAND_EDGE.get(band.level, INK)
-        parts.append(
-            f'<line class="chart-threshold" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" '
-            f'y2="{_n(y)}" stroke="{edge}" stroke-width="1.5"'
-            + (f' stroke-dasharray="{dash}"' if dash else "")
-            + "/>"
-        )
         label_y = y
         while any(abs(label_y - other) < 13 for other in label_ys):
             label_y -= 13
         label_ys.append(label_y)
-        parts.append(
-            f'<text class="chart-band-label" x="{WIDTH - RIGHT + 8}" y="{_n(label_y)}" '
-            f'dominant-baseline="middle" font-size="11" fill="{edge}">'
-            f'<tspan font-weight="700">{escape(band.level_words)}</tspan> '
-            f"{escape(band.text)}</text>"
+        lines.append(
+            {
+                "y": _n(y),
+                "label_y": _n(label_y),
+                "edge": BAND_EDGE.get(band.level, INK),
+                "dash": BAND_DASH.get(band.level, ""),
+                "level_words": band.level_words,
+                "text": band.text,
+            }
         )
-    return parts
+    return {"bands": shaded, "thresholds": lines}
 
 
-def _svg(uid: str, title: str, desc: str, body: Iterable[str]) -> SafeString:
-    head = (
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" '
-        f'aria-labelledby="{uid}-title {uid}-desc" font-size="12">'
-        f'<title id="{uid}-title">{escape(title)}</title>'
-        f'<desc id="{uid}-desc">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
-    )
-    return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - every text is escaped
+def _svg(uid: str, title: str, desc: str, **parts) -> dict:
+    """What ``tracker/_chart_svg.html`` draws: the frame, the parts, the accessible name."""
+    return {
+        "uid": uid,
+        "title": title,
+        "desc": desc,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "plot_width": _n(WIDTH - LEFT - RIGHT),
+        "label_x": WIDTH - RIGHT + 8,
+        "middle_x": f"{LEFT + (WIDTH - LEFT - RIGHT) / 2:.0f}",
+        "middle_y": f"{TOP + (HEIGHT - TOP - BOTTOM) / 2:.0f}",
+        "caption_y": HEIGHT - 8,
+        "tick_end": HEIGHT - BOTTOM + 5,
+        "tick_label_y": HEIGHT - BOTTOM + 18,
+        "marker_label_y": TOP - 5,
+        "y_label_x": LEFT - 6,
+        "colours": {"ink": INK, "muted": MUTED, "grid": GRID, "line": LINE},
+        **parts,
+    }
 
 
 # --- bands from the rule set -----------------------------------------------------------------
@@ -286,33 +271,29 @@ def _lab_domain(points: Sequence[date], facts: CourseFacts, today: date) -> tupl
     return lo - timedelta(days=pad), hi + timedelta(days=pad)
 
 
-def _point_parts(frame: Frame, points: Sequence[dict], label: bool) -> list[str]:
-    parts = []
+def _point_parts(frame: Frame, points: Sequence[dict], label: bool) -> dict:
+    """The results as points (hollow: an assumed ULN), joined by a line when there are two or
+    more, with their values written above them when there are few."""
+    series = None
     if len(points) > 1:
         coords = " ".join(f"{_n(frame.x(p['date']))},{_n(frame.y(p['y']))}" for p in points)
-        parts.append(
-            f'<polyline class="chart-series" points="{coords}" fill="none" stroke="{LINE}" '
-            f'stroke-width="2"/>'
-        )
-    for p in points:
-        x, y = _n(frame.x(p["date"])), _n(frame.y(p["y"]))
-        hollow = p.get("hollow", False)
-        parts.append(
-            f'<circle class="chart-point" cx="{x}" cy="{y}" r="4.5" '
-            f'fill="{"#ffffff" if hollow else LINE}" stroke="{LINE}" stroke-width="2">'
-            f"<title>{escape(p['tooltip'])}</title></circle>"
-        )
-        if label:
-            parts.append(
-                f'<text class="chart-value" x="{x}" y="{_n(frame.y(p["y"]) - 9)}" '
-                f'text-anchor="middle" font-size="10.5" font-weight="600" fill="{INK}">'
-                f"{escape(p['label'])}</text>"
-            )
-    return parts
+        series = {"points": coords, "width": "2"}
+    shown = [
+        {
+            "x": _n(frame.x(p["date"])),
+            "y": _n(frame.y(p["y"])),
+            "fill": "#ffffff" if p.get("hollow", False) else LINE,
+            "tooltip": p["tooltip"],
+            "label": p["label"] if label else "",
+            "label_y": _n(frame.y(p["y"]) - 9),
+        }
+        for p in points
+    ]
+    return {"series": series, "points": shown}
 
 
 def _empty(uid: str, title: str, text: str) -> dict:
-    return {"id": uid, "title": title, "empty": True, "empty_text": text, "svg": "", "rows": []}
+    return {"id": uid, "title": title, "empty": True, "empty_text": text, "svg": None, "rows": []}
 
 
 def triglycerides_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -> dict:
@@ -358,17 +339,17 @@ def triglycerides_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, ui
         f"{_fmt(latest.canonical_value, 0)} {unit}; highest {_fmt(max(values), 0)} {unit}. "
         "Bands: " + "; ".join(f"{b.level_words} {b.text}" for b in bands) + "."
     )
-    body = [
-        *_band_parts(frame, bands),
-        *_axes(frame, f"Triglycerides ({unit})"),
-        *_course_markers(frame, facts.start, _ended(facts, today)),
-        *_point_parts(frame, points, label=len(points) <= 16),
-    ]
+    body = {
+        **_band_parts(frame, bands),
+        **_axes(frame, f"Triglycerides ({unit})"),
+        "markers": _course_markers(frame, facts.start, _ended(facts, today)),
+        **_point_parts(frame, points, label=len(points) <= 16),
+    }
     return {
         "id": uid,
         "title": title,
         "empty": False,
-        "svg": _svg(uid, title, desc, body),
+        "svg": _svg(uid, title, desc, **body),
         "desc": desc,
         "columns": ["Date", f"Triglycerides ({unit})", "As reported", "Band"],
         "rows": [[row["date"], row["value"], row["reported"], row["level"]] for row in rows],
@@ -422,12 +403,12 @@ def alt_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) ->
         f"{_fmt(latest, 2)} times the upper limit of normal; highest {_fmt(max(multiples), 2)}. "
         "Bands: " + "; ".join(f"{b.level_words} {b.text}" for b in bands) + "."
     )
-    body = [
-        *_band_parts(frame, bands),
-        *_axes(frame, "ALT (× ULN)", y_format=lambda v: f"{_fmt(v)}×"),
-        *_course_markers(frame, facts.start, _ended(facts, today)),
-        *_point_parts(frame, points, label=len(points) <= 16),
-    ]
+    body = {
+        **_band_parts(frame, bands),
+        **_axes(frame, "ALT (× ULN)", y_format=lambda v: f"{_fmt(v)}×"),
+        "markers": _course_markers(frame, facts.start, _ended(facts, today)),
+        **_point_parts(frame, points, label=len(points) <= 16),
+    }
     note = "ALT divided by the lab's upper limit of normal."
     if any(r.uln is None for r in results):
         note += (
@@ -438,7 +419,7 @@ def alt_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) ->
         "id": uid,
         "title": title,
         "empty": False,
-        "svg": _svg(uid, title, desc, body),
+        "svg": _svg(uid, title, desc, **body),
         "desc": desc,
         "columns": ["Date", "Multiple of ULN", "ALT", "ULN", "Band"],
         "rows": rows,
@@ -538,61 +519,51 @@ def dose_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -
         x1 + timedelta(days=pad),
         y_top=_nice_max(max(current, band_hi, target) * 1.1),
     )
-    parts: list[str] = []
-    # the target band, shaded and labelled
-    y_lo, y_hi = frame.y(band_lo), frame.y(band_hi)
-    parts.append(
-        f'<rect class="chart-band chart-band-target" x="{LEFT}" y="{_n(y_hi)}" '
-        f'width="{_n(frame.plot_w)}" height="{_n(y_lo - y_hi)}" fill="{TARGET_FILL}" '
-        f'fill-opacity="0.8" stroke="{TARGET_EDGE}" stroke-width="0.75"/>'
-        f'<text x="{WIDTH - RIGHT + 8}" y="{_n((y_lo + y_hi) / 2 + 12)}" font-size="11" '
-        f'fill="{TARGET_EDGE}" dominant-baseline="middle">'
-        f'<tspan font-weight="700">Target band</tspan> {escape(_fmt(band_lo))}–'
-        f"{escape(_fmt(band_hi))} mg/kg</text>"
-    )
-    parts.extend(_axes(frame, "Cumulative dose (mg/kg)"))
-    y_target = frame.y(target)
-    parts.append(
-        f'<line class="chart-target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y_target)}" '
-        f'y2="{_n(y_target)}" stroke="{TARGET_EDGE}" stroke-width="2"/>'
-        f'<text x="{WIDTH - RIGHT + 8}" y="{_n(y_target - 4)}" font-size="11" '
-        f'fill="{TARGET_EDGE}" dominant-baseline="middle"><tspan font-weight="700">'
-        f"Course target</tspan> {escape(_fmt(target))} mg/kg</text>"
-    )
-    # the x axis starts at S, so only the last dose is marked
-    parts.extend(_course_markers(frame, None, _ended(facts, today)))
-    thin = _thin(series)
-    coords = " ".join(f"{_n(frame.x(d))},{_n(frame.y(v))}" for d, v in thin)
-    parts.append(
-        f'<polyline class="chart-series" points="{coords}" fill="none" stroke="{LINE}" '
-        f'stroke-width="2.5"/>'
-    )
+    y_lo, y_hi, y_target = frame.y(band_lo), frame.y(band_hi), frame.y(target)
     cx, cy = _n(frame.x(current_day)), _n(frame.y(current))
-    parts.append(
-        f'<circle cx="{cx}" cy="{cy}" r="4.5" fill="{LINE}"><title>'
-        f"{escape(f'{current_day:%-d %b %Y}: {_fmt(current)} mg/kg')}</title></circle>"
-        f'<text x="{cx}" y="{_n(frame.y(current) - 10)}" text-anchor="end" font-size="11" '
-        f'font-weight="600" fill="{INK}">{escape(_fmt(current))} mg/kg</text>'
-    )
     projected = reached_on is not None and reached_on > current_day
+    parts = {
+        "target_band": {
+            "y": _n(y_hi),
+            "height": _n(y_lo - y_hi),
+            "label_y": _n((y_lo + y_hi) / 2 + 12),
+            "text": f"{_fmt(band_lo)}–{_fmt(band_hi)} mg/kg",
+        },
+        "target_fill": TARGET_FILL,
+        "target_edge": TARGET_EDGE,
+        **_axes(frame, "Cumulative dose (mg/kg)"),
+        "target_line": {
+            "y": _n(y_target),
+            "label_y": _n(y_target - 4),
+            "text": f"{_fmt(target)} mg/kg",
+        },
+        # the x axis starts at S, so only the last dose is marked
+        "markers": _course_markers(frame, None, _ended(facts, today)),
+        "series": {
+            "points": " ".join(f"{_n(frame.x(d))},{_n(frame.y(v))}" for d, v in _thin(series)),
+            "width": "2.5",
+        },
+        "current": {
+            "x": cx,
+            "y": cy,
+            "label_y": _n(frame.y(current) - 10),
+            "tooltip": f"{current_day:%-d %b %Y}: {_fmt(current)} mg/kg",
+            "text": f"{_fmt(current)} mg/kg",
+        },
+    }
     if projected:
-        px, py = _n(frame.x(reached_on)), _n(frame.y(target))  # type: ignore[arg-type]
-        parts.append(
-            f'<line class="chart-projection" x1="{cx}" y1="{cy}" x2="{px}" y2="{py}" '
-            f'stroke="{LINE}" stroke-width="2" stroke-dasharray="6 4"/>'
-            f'<circle cx="{px}" cy="{py}" r="4.5" fill="#ffffff" stroke="{LINE}" '
-            f'stroke-width="2"/>'
-            f'<text x="{px}" y="{_n(frame.y(target) - 10)}" text-anchor="end" font-size="11" '
-            f'fill="{INK}">projected {escape(f"{reached_on:%-d %b %Y}")}</text>'
-        )
+        parts["projection"] = {
+            "x": _n(frame.x(reached_on)),  # type: ignore[arg-type]
+            "y": _n(y_target),
+            "label_y": _n(y_target - 10),
+            "text": f"projected {reached_on:%-d %b %Y}",
+        }
     elif reached_on is not None:
-        rx = _n(frame.x(reached_on))
-        parts.append(
-            f'<line x1="{rx}" x2="{rx}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{TARGET_EDGE}" '
-            f'stroke-width="1.5" stroke-dasharray="3 2"/>'
-            f'<text x="{rx}" y="{HEIGHT - BOTTOM - 6}" text-anchor="end" font-size="11" '
-            f'fill="{TARGET_EDGE}">target reached {escape(f"{reached_on:%-d %b %Y}")}</text>'
-        )
+        parts["reached"] = {
+            "x": _n(frame.x(reached_on)),
+            "label_y": HEIGHT - BOTTOM - 6,
+            "text": f"target reached {reached_on:%-d %b %Y}",
+        }
     method = (
         "daily dose ÷ latest weight, summed per day"
         if facts.cumulative_method == CumulativeMethod.DAILY_WEIGHT
@@ -620,7 +591,7 @@ def dose_chart(facts: CourseFacts, ruleset: RuleSet, *, today: date, uid: str) -
         "id": uid,
         "title": title,
         "empty": False,
-        "svg": _svg(uid, title, desc, parts),
+        "svg": _svg(uid, title, desc, **parts),
         "desc": desc,
         "columns": ["Date", "Cumulative dose", "Note"],
         "rows": rows,

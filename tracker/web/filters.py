@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils.safestring import mark_safe
 
 from patients.models import Category, Profile
 from patients.roles import CLINICIAN
-from tracker.engine.rules import Satisfier
 from tracker.engine.vocabulary import LEVEL_LABELS, WORKLIST_STATUS_LABELS, event_label
 from tracker.models import WorklistEntry
 from tracker.monitoring.selectors import visible_entries
 
 STATUS_CHOICES = list(WORKLIST_STATUS_LABELS.items())
-# What satisfies an item (its rule's satisfier), or what opened an alert: both event kinds.
-KIND_CHOICES = [(str(kind), event_label(kind)) for kind in Satisfier]
+# What satisfies an item (its rule's satisfier), or what opened an alert: both event kinds,
+# the most frequent first.
+KINDS = (
+    "lab",
+    "pregnancy_test",
+    "contraception_start",
+    "contraception_attestation",
+    "consent",
+    "risk_acknowledgement",
+    "second_prescriber",
+    "rems_confirmation",
+    "mood_screen",
+    "sexual_function",
+)
+KIND_CHOICES = [(kind, event_label(kind)) for kind in KINDS]
 LEVEL_CHOICES = [(level, LEVEL_LABELS[level]) for level in ("critical", "high", "info")]
 SORT_CHOICES = [
     ("urgency", "Most urgent first"),
@@ -125,11 +134,11 @@ def _choices(field) -> list[tuple[str, str]]:
 
 
 def form_controls(form) -> list[dict]:
-    """The filter form's fields as plain data, their options as escaped HTML, for a light
-    template.
+    """The filter form's fields as plain data (names, ids, labels, options and which are
+    chosen), for ``tracker/_filter_form.html``.
 
-    Drawing Django's widget templates for every option costs more than the rest of the
-    worklist page; this gives the same controls (names, ids, labels, chosen values).
+    Django's widget templates, one per option, cost more than the rest of the worklist page;
+    this draws the same controls from one light template.
     """
     controls = []
     for bound in form:
@@ -140,38 +149,32 @@ def form_controls(form) -> list[dict]:
             "id": bound.auto_id,
             "label": bound.label,
             "errors": bound.errors,
-            "options": "",
         }
         if isinstance(widget, forms.CheckboxInput):
-            control["kind"] = "checkbox"
-            control["checked"] = bool(value)
-            controls.append(control)
-            continue
-        choices = _choices(bound.field)
-        name, ident = escape(bound.html_name), escape(bound.auto_id)
-        if isinstance(widget, forms.CheckboxSelectMultiple):
-            control["kind"] = "checkboxes"
+            control.update(kind="checkbox", checked=bool(value))
+        elif isinstance(widget, forms.CheckboxSelectMultiple):
             chosen = {str(v) for v in value or []}
-            html = [
-                f'<div class="form-check"><input class="form-check-input" type="checkbox"'
-                f' name="{name}" value="{escape(option)}" id="{ident}_{n}"'
-                f"{' checked' if option in chosen else ''}>"
-                f'<label class="form-check-label" for="{ident}_{n}">{escape(str(label))}</label>'
-                "</div>"
-                for n, (option, label) in enumerate(choices)
+            control["kind"] = "checkboxes"
+            control["options"] = [
+                {
+                    "value": option,
+                    "label": label,
+                    "id": f"{bound.auto_id}_{n}",
+                    "on": option in chosen,
+                }
+                for n, (option, label) in enumerate(_choices(bound.field))
             ]
         else:
-            control["kind"] = "select"
+            choices = _choices(bound.field)
             chosen = {"" if value is None else str(value)}
             if not any(option in chosen for option, _ in choices):
                 # Nothing chosen, or a value that was not understood (and is ignored): the
                 # first choice ("Any", or the default sort) is what applies.
                 chosen = {choices[0][0]} if choices else set()
-            html = [
-                f'<option value="{escape(option)}"{" selected" if option in chosen else ""}>'
-                f"{escape(str(label))}</option>"
+            control["kind"] = "select"
+            control["options"] = [
+                {"value": option, "label": label, "on": option in chosen}
                 for option, label in choices
             ]
-        control["options"] = mark_safe("".join(html))  # every value escaped above
         controls.append(control)
     return controls
