@@ -20,6 +20,7 @@ from tracker.engine.facts import CourseFacts
 from tracker.engine.rules import describe_rule
 from tracker.engine.vocabulary import event_label
 from tracker.models import (
+    AccessLog,
     CourseMonitoring,
     MonitoringAlert,
     MonitoringItem,
@@ -193,6 +194,18 @@ def worklist_counts(today: date) -> dict:
         "kind": [(event_label(kind), n) for kind, n in kinds],
         "total": sum(by_status.values()),
     }
+
+
+def access_log_entries(*, mrn: str = "", username: str = "", refused: bool = False):
+    """The access log, newest first: of one patient (MRN), of one user, refusals only."""
+    entries = AccessLog.objects.select_related("user", "patient")
+    if mrn:
+        entries = entries.filter(patient__mrn__iexact=mrn)
+    if username:
+        entries = entries.filter(user__username__iexact=username)
+    if refused:
+        entries = entries.filter(refused=True)
+    return entries
 
 
 # The rule set ---------------------------------------------------------------------------------

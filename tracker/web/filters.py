@@ -87,14 +87,6 @@ class WorklistFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today
 
-    def get_form_class(self):
-        """The filter form's class, built once: its fields do not depend on the request (the
-        clinicians' list is a query that each form runs afresh)."""
-        cls = type(self)
-        if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
-
     def filter_mine(self, queryset, name, value):
         if value and self.request is not None:
             return queryset.filter(responsible_clinician=self.request.user)

@@ -15,13 +15,17 @@ from patients.access import EXPORT, LIST, shows_patient_data
 from patients.models import Course
 from patients.roles import VIEW_PATIENT_DATA
 from tracker.accounts.redirects import relative_path
-from tracker.models import AccessLog
 from tracker.monitoring import review as review_actions
-from tracker.monitoring.selectors import schedule_rows, worklist_counts, worklist_entries
+from tracker.monitoring.selectors import (
+    access_log_entries,
+    schedule_rows,
+    worklist_counts,
+    worklist_entries,
+)
 from tracker.web import forms
 from tracker.web.filters import WorklistFilter, form_controls
 from tracker.web.panel import review_context
-from tracker.web.worklist import worklist_page
+from tracker.web.worklist import CSV_COLUMNS, csv_rows, worklist_page
 
 WORKLIST_PAGE_SIZE = 50
 
@@ -31,9 +35,10 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(request, "tracker/about.html")
 
 
-def _worklist_filter(request: HttpRequest, today=None) -> WorklistFilter:
-    today = today or timezone.localdate()
-    return WorklistFilter(request.GET, queryset=worklist_entries(), request=request, today=today)
+def _worklist_filter(request: HttpRequest) -> WorklistFilter:
+    return WorklistFilter(
+        request.GET, queryset=worklist_entries(), request=request, today=timezone.localdate()
+    )
 
 
 @shows_patient_data(kind=LIST)
@@ -81,47 +86,13 @@ def worklist_csv(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="isotrack-worklist-{filterset.today.isoformat()}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "MRN",
-            "Patient",
-            "Item",
-            "Status",
-            "Alert level",
-            "Due / result date",
-            "Days overdue",
-            "Responsible clinician",
-            "Last outreach",
-            "Review state",
-        ]
-    )
+    writer.writerow(CSV_COLUMNS)
     rows = 0
-    for entry in filterset.qs:
+    for row in csv_rows(filterset.qs, filterset.today):
+        writer.writerow(row)
         rows += 1
-        writer.writerow(
-            [
-                _csv_safe(entry.patient.mrn),
-                _csv_safe(entry.patient.name),
-                _csv_safe(entry.title),
-                entry.status,
-                entry.level,
-                entry.due_on.isoformat() if entry.due_on else "",
-                entry.days_overdue(filterset.today) or "",
-                _csv_safe(entry.responsible_clinician.get_full_name())
-                if entry.responsible_clinician
-                else "",
-                _csv_safe(entry.last_outreach),
-                entry.review_state(filterset.today),
-            ]
-        )
     response.exported_rows = rows  # for the access log
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas in exported text."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 @require_safe
@@ -214,16 +185,10 @@ outreach = _review_action(
 @permission_required("tracker.view_accesslog", raise_exception=True)
 def access_log(request: HttpRequest) -> HttpResponse:
     """Clinic admins read who viewed which patient's record, per patient or per user."""
-    entries = AccessLog.objects.select_related("user", "patient")
     mrn = request.GET.get("mrn", "").strip()
     username = request.GET.get("user", "").strip()
     refused = request.GET.get("refused") == "1"
-    if mrn:
-        entries = entries.filter(patient__mrn__iexact=mrn)
-    if username:
-        entries = entries.filter(user__username__iexact=username)
-    if refused:
-        entries = entries.filter(refused=True)
+    entries = access_log_entries(mrn=mrn, username=username, refused=refused)
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
