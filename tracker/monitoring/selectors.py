@@ -107,57 +107,46 @@ def _by_status(items) -> list[MonitoringItem]:
     )
 
 
+def _action_row(action: ReviewAction) -> dict:
+    until = f" until {action.snoozed_until}" if action.snoozed_until else ""
+    return {
+        "when": action.created_at,
+        "key": action.key,
+        "who": action.created_by,
+        "what": action.get_action_display() + until,
+        "note": action.note,
+        "action": action,
+    }
+
+
+def _change_row(change: StatusChange) -> dict:
+    return {
+        "when": change.created_at,
+        "key": change.key,
+        "who": None,
+        "what": f"Status {change.old_status or 'new'} → {change.new_status} (as of {change.on})",
+        "note": "",
+        "action": None,
+    }
+
+
+def _history(actions, changes, limit: int | None = None) -> list[dict]:
+    """Review actions and status changes together, newest first."""
+    rows = [*map(_action_row, actions), *map(_change_row, changes)]
+    return sorted(rows, key=lambda row: row["when"], reverse=True)[:limit]
+
+
 def course_review_history(course: Course, limit: int = 50) -> list[dict]:
     """Recent status changes and review actions of every item and alert of a course."""
-    actions = [
-        {
-            "when": a.created_at,
-            "key": a.key,
-            "who": a.created_by,
-            "what": a.get_action_display()
-            + (f" until {a.snoozed_until}" if a.snoozed_until else ""),
-            "note": a.note,
-        }
-        for a in ReviewAction.objects.filter(course=course)
-        .select_related("created_by")
-        .order_by("-created_at")[:limit]
-    ]
-    changes = [
-        {
-            "when": c.created_at,
-            "key": c.key,
-            "who": None,
-            "what": f"{c.old_status or 'new'} → {c.new_status} (as of {c.on})",
-            "note": "",
-        }
-        for c in StatusChange.objects.filter(course=course).order_by("-created_at")[:limit]
-    ]
-    return sorted(actions + changes, key=lambda r: r["when"], reverse=True)[:limit]
+    actions = ReviewAction.objects.filter(course=course).select_related("created_by")
+    changes = StatusChange.objects.filter(course=course)
+    return _history(actions.order_by("-created_at")[:limit], changes[:limit], limit)
 
 
 def key_history(course: Course, key: str) -> list[dict]:
     """The review actions and status changes of one item or alert, newest first."""
-    actions = [
-        {
-            "when": a.created_at,
-            "who": a.created_by,
-            "what": a.get_action_display(),
-            "note": a.note,
-            "action": a,
-        }
-        for a in ReviewAction.objects.filter(course=course, key=key).select_related("created_by")
-    ]
-    changes = [
-        {
-            "when": c.created_at,
-            "who": None,
-            "what": f"Status {c.old_status or 'new'} → {c.new_status} (as of {c.on})",
-            "note": "",
-            "action": None,
-        }
-        for c in StatusChange.objects.filter(course=course, key=key)
-    ]
-    return sorted(actions + changes, key=lambda row: row["when"], reverse=True)
+    actions = ReviewAction.objects.filter(course=course, key=key).select_related("created_by")
+    return _history(actions, StatusChange.objects.filter(course=course, key=key))
 
 
 # The worklist ---------------------------------------------------------------------------------
