@@ -14,8 +14,12 @@ from patients.models import (
     ContraceptionMethod,
     Course,
     DoseChange,
+    LabResult,
+    MoodScreen,
     Patient,
+    PregnancyTest,
     Visit,
+    WeightMeasurement,
 )
 
 # Every model shown on the timeline and in the change history, by its URL slug.
@@ -149,6 +153,26 @@ def visit_parts(record) -> list:
     if not isinstance(record, Visit):
         return []
     return [part for m in CLINICAL_RECORD_MODELS for part in m.objects.filter(visit=record)]
+
+
+def latest_results(course: Course) -> dict:
+    """The latest valid lab result of each analyte, and the latest pregnancy test, mood screen,
+    weight and dose of the course (records entered in error left out)."""
+    valid = {"course": course, "entered_in_error": False}
+    labs: dict[str, LabResult] = {}
+    for result in LabResult.objects.filter(**valid).order_by("analyte", "-date", "-pk"):
+        labs.setdefault(result.analyte, result)
+
+    def latest(model):
+        return model.objects.filter(**valid).order_by("-date", "-pk").first()
+
+    return {
+        "labs": sorted(labs.values(), key=lambda r: r.get_analyte_display()),
+        "pregnancy_test": latest(PregnancyTest),
+        "mood_screen": latest(MoodScreen),
+        "weight": latest(WeightMeasurement),
+        "dose": latest(DoseChange),
+    }
 
 
 # Change history -------------------------------------------------------------------------------

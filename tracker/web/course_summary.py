@@ -9,38 +9,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from patients.access import shows_patient_data
-from patients.models import (
-    Course,
-    DoseChange,
-    LabResult,
-    MoodScreen,
-    PregnancyTest,
-    WeightMeasurement,
-)
+from patients.models import Course
 from patients.roles import VIEW_PATIENT_DATA
+from patients.selectors import latest_results
 from tracker.web.charts import course_charts
 from tracker.web.grid import course_grid
 from tracker.web.panel import course_monitoring_context
-
-
-def latest_results(course: Course) -> dict:
-    """The latest valid lab result of each analyte, and the latest pregnancy test, mood screen,
-    weight and dose of the course (records entered in error left out)."""
-    valid = {"course": course, "entered_in_error": False}
-    labs: dict[str, LabResult] = {}
-    for result in LabResult.objects.filter(**valid).order_by("analyte", "-date", "-pk"):
-        labs.setdefault(result.analyte, result)
-
-    def latest(model):
-        return model.objects.filter(**valid).order_by("-date", "-pk").first()
-
-    return {
-        "labs": sorted(labs.values(), key=lambda r: r.get_analyte_display()),
-        "pregnancy_test": latest(PregnancyTest),
-        "mood_screen": latest(MoodScreen),
-        "weight": latest(WeightMeasurement),
-        "dose": latest(DoseChange),
-    }
 
 
 @shows_patient_data(course="course_id")
