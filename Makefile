@@ -1,9 +1,10 @@
 # isotrack: two commands for a fresh machine.
 #
-#   make run    set up .venv, migrate, load the demo clinic and serve http://127.0.0.1:8000
 #   make test   set up .venv, make sure Debian's chromium is there, run the whole test suite
+#   make run    set up .venv, migrate, load the demo clinic and serve http://127.0.0.1:8000
+#               (it keeps the terminal until Ctrl+C)
 #
-# Helpers: make lint, make format, make ci, make clean.
+# Helpers: make reset-demo, make lint, make format, make ci, make clean.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -25,15 +26,16 @@ PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	if "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 		command -v "$$p"; break; fi; done)
 
-.PHONY: help run test lint format ci clean venv chromium
+.PHONY: help run reset-demo test lint format ci clean venv chromium
 
 help:
-	@echo "make run     set up, load the demo clinic and serve http://$(HOST):$(PORT)"
-	@echo "make test    set up and run the whole test suite (browser tests included)"
-	@echo "make lint    ruff check and format check"
-	@echo "make format  ruff format and fix imports"
-	@echo "make ci      what CI runs: SQLite and PostgreSQL suites, lint, migrations check"
-	@echo "make clean   remove .venv, collected static files and test artifacts"
+	@echo "make test        set up and run the whole test suite (browser tests included)"
+	@echo "make run         set up, load the demo clinic and serve http://$(HOST):$(PORT) (Ctrl+C stops it)"
+	@echo "make reset-demo  delete the demo database (db.sqlite3) and load the demo clinic afresh"
+	@echo "make lint        ruff check and format check"
+	@echo "make format      ruff format and fix imports"
+	@echo "make ci          what CI runs: SQLite and PostgreSQL suites, lint, migrations check"
+	@echo "make clean       remove .venv, collected static files and test artifacts"
 
 venv: $(STAMP)
 
@@ -64,6 +66,18 @@ run: $(STAMP)
 	@echo "isotrack is starting on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	@echo
 	$(VENV_PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo clinic's dates are relative to the day it was loaded: this starts it afresh, today.
+# Only the development database (db.sqlite3, no DATABASE_URL) is ever deleted.
+reset-demo: export DJANGO_DEBUG = 1
+reset-demo: $(STAMP)
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "error: DATABASE_URL is set; reset-demo only deletes the demo database db.sqlite3." >&2; \
+		exit 1; \
+	fi
+	rm -f db.sqlite3
+	$(VENV_PY) manage.py migrate --noinput
+	$(VENV_PY) manage.py seed_demo
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \

@@ -257,7 +257,7 @@ class Generator:
                 unit = "mmol/L"
                 value = Decimal(str(round(values[analyte] / MOLAR[analyte], 2)))
             canonical = Decimal(str(to_canonical(analyte, float(value), unit)))
-            loinc = definition.loinc[1] if unit == "mmol/L" else definition.loinc[0]
+            loinc = definition.loinc_for(unit)
             add(
                 self.m.LabResult,
                 on,
@@ -304,7 +304,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tracker.services import refresh_courses
+    from tracker.monitoring.store import refresh_courses
 
     call_command("migrate", verbosity=0)
     migrated = time.perf_counter()

@@ -86,16 +86,3 @@ def vacuum() -> str:
         cur.execute("VACUUM ANALYZE")
     conn.close()
     return setting
-
-
-# A change to one worklist row (its outreach note written again as it was): the worklist's
-# revision changes, so the next page of every session is drawn afresh, counts included.
-WORKLIST_CHANGE = (
-    "UPDATE tracker_worklistentry SET last_outreach = last_outreach "
-    "WHERE id = (SELECT min(id) FROM tracker_worklistentry)"
-)
-
-
-def worklist_change(cursor) -> None:
-    """Commit a change to the worklist through ``cursor`` (an autocommit connection's)."""
-    cursor.execute(WORKLIST_CHANGE)

@@ -2,7 +2,6 @@
 
     .venv/bin/python bench/load.py                      # 2 sync workers, wrk -t2 -c16
     .venv/bin/python bench/load.py --workers 4 --threads 1 --duration 30
-    .venv/bin/python bench/load.py --kept               # sessions send their CSRF cookie too
 
 Needs Debian's wrk (apt-get install -y wrk) and the benchmark database (bench/build.py).
 Only 127.0.0.1 is ever targeted. gunicorn is started here and stopped at the end, whatever
@@ -19,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,25 +51,20 @@ end
 """
 
 
-def session_cookies(count: int, *, csrf: bool = False) -> list[str]:
-    """Session cookies of the benchmark's staff user, created the way a log-in creates them.
-
-    With ``csrf``, each also carries the CSRF cookie its first page set, as a browser sends it:
-    the worklist is then kept per session and served again while nothing changes. Without it,
-    every page is drawn afresh (a page drawn with a new CSRF secret is never kept).
-    """
+def session_cookies(count: int) -> list[str]:
+    """Session and CSRF cookies of the benchmark's staff user, as a browser sends them after
+    logging in and opening a page."""
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.test import Client
 
     staff = User.objects.get(username="bench-staff")
-    names = [settings.SESSION_COOKIE_NAME] + ([settings.CSRF_COOKIE_NAME] if csrf else [])
+    names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
     cookies = []
     for _ in range(count):
         client = Client()
         client.force_login(staff)
-        if csrf:
-            client.get("/about/")
+        client.get("/about/")
         cookies.append("; ".join(f"{name}={client.cookies[name].value}" for name in names))
     return cookies
 
@@ -98,35 +91,6 @@ def wait_until_up(url: str, cookie: str, timeout: float = 30) -> None:
     raise SystemExit(f"gunicorn did not answer {url} within {timeout} s")
 
 
-class Changes:
-    """While in use, change the worklist every ``seconds`` (None: never), in a thread with its
-    own autocommit connection; ``made`` counts the changes."""
-
-    def __init__(self, seconds: float | None):
-        self.seconds = seconds
-        self.made = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        conn = common._connect()
-        with conn.cursor() as cursor:
-            while not self._stop.wait(self.seconds):
-                common.worklist_change(cursor)
-                self.made += 1
-        conn.close()
-
-    def __enter__(self):
-        if self.seconds:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self.seconds:
-            self._thread.join(timeout=10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -142,18 +106,6 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="Seconds of load (at most 120).")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--path", default="/", help="Page to load, e.g. '/?status=overdue'.")
-    parser.add_argument(
-        "--kept",
-        action="store_true",
-        help="Send each session's CSRF cookie too, as a browser does, so that the worklist is "
-        "kept between changes; without it every page is drawn afresh.",
-    )
-    parser.add_argument(
-        "--change-every",
-        type=float,
-        help="Seconds between changes to the worklist during the load (as clinicians record "
-        "results), so that kept pages are drawn again after each.",
-    )
     args = parser.parse_args()
     duration = min(args.duration, 120)
     if shutil.which("wrk") is None:
@@ -165,12 +117,12 @@ def main() -> None:
 
     call_command("collectstatic", interactive=False, verbosity=0)
     autovacuum = common.vacuum()
-    cookies = session_cookies(SESSIONS, csrf=args.kept)
+    cookies = session_cookies(SESSIONS)
     url = f"http://{HOST}:{args.port}{args.path}"
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "tracker.wsgi",
+            "tracker.config.wsgi",
             "--bind",
             f"{HOST}:{args.port}",
             "--workers",
@@ -205,10 +157,9 @@ def main() -> None:
             "--timeout", "10s", "-s", script.name, url,
         ]  # fmt: skip
         load = os.getloadavg()[0]
-        with Changes(args.change_every) as changes:
-            out = subprocess.run(
-                command, check=True, capture_output=True, text=True, timeout=duration + 60
-            ).stdout
+        out = subprocess.run(
+            command, check=True, capture_output=True, text=True, timeout=duration + 60
+        ).stdout
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
@@ -219,11 +170,6 @@ def main() -> None:
     print(f"load average before the run: {load:.2f} ({os.cpu_count()} CPUs)")
     print(f"VACUUM ANALYZE done first (the server's autovacuum is {autovacuum})")
     print(out)
-    if args.change_every:
-        print(
-            f"changes to the worklist during the load: {changes.made}, "
-            f"one every {args.change_every} s"
-        )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_200 = int(re.search(r"Non-200 responses: (\d+)", out).group(1))
     found = re.search(r"Socket errors: (.*)", out)

@@ -6,8 +6,8 @@ Everything else (DEBUG off, secure cookies, the manifest static storage) is what
 import os
 from pathlib import Path
 
-from tracker.settings import *  # noqa: F403
-from tracker.settings import ALLOWED_HOSTS
+from tracker.config.settings import *  # noqa: F403
+from tracker.config.settings import ALLOWED_HOSTS
 
 STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/isotrack-bench-static"))
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]

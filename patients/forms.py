@@ -18,7 +18,6 @@ from patients.concurrency import ConcurrentEditError, version_as_of
 from patients.models import (
     TEXT_SHOWN_AS_IS,
     AlertSource,
-    Analyte,
     Category,
     ConfirmationKind,
     ContraceptionKind,
@@ -37,7 +36,12 @@ from patients.models import (
 )
 from patients.roles import CLINICIAN
 from patients.validation import validate_plausible_date
-from tracker.engine.analytes import ANALYTES
+from tracker.engine.analytes import (
+    ANALYTES,
+    analyte_choices,
+    uln_based_in_words,
+    units_in_words,
+)
 
 CONTRACEPTION_HELP = (
     "US patients who can get pregnant need at least two methods, unless abstinence; "
@@ -54,7 +58,7 @@ ITEM9_HELP = (
 )
 SUPPLY_HELP = "Days of medication supplied: at most 30 days."
 ULN_HELP = (
-    "The upper limit of normal printed by the lab. ALT, AST, GGT and CK only; when empty a "
+    f"The upper limit of normal printed by the lab. {uln_based_in_words()} only; when empty a "
     "default ULN is assumed."
 )
 
@@ -475,17 +479,14 @@ class PregnancyTestForm(RecordForm):
     field_order = ["date", "result", "setting", "specimen", "notes"]
 
 
-def analyte_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{label} (LOINC {' / '.join(ANALYTES[code].loinc)})")
-        for code, label in Analyte.choices
-    ]
+def analytes_with_loinc() -> list[tuple[str, str]]:
+    return [(a.code, f"{a.label} (LOINC {' / '.join(a.codes)})") for a in ANALYTES.values()]
 
 
 class LabResultForm(RecordForm):
     date = date_field("Collection date")
     analyte = forms.ChoiceField(
-        choices=[("", "Choose an analyte"), *analyte_choices()],
+        choices=[("", "Choose an analyte"), *analytes_with_loinc()],
         widget=forms.Select(
             attrs={
                 "data-allowed-units": json.dumps(
@@ -497,7 +498,7 @@ class LabResultForm(RecordForm):
     value = forms.DecimalField(max_digits=9, decimal_places=3)
     unit = forms.ChoiceField(
         choices=[("", "Choose a unit"), *((u, u) for u in UNITS)],
-        help_text="Lipids in mg/dL or mmol/L; ALT, AST, GGT and CK in U/L.",
+        help_text=units_in_words() + ".",
     )
     uln = forms.DecimalField(
         label=model_label(LabResult, "uln"),
@@ -576,7 +577,7 @@ class AlertReviewForm(forms.Form):
         help_text="Reviews every open alert of this source raised on or before the date.",
     )
     analyte = forms.ChoiceField(
-        label="Analyte (lab alerts)", choices=[("", "—"), *Analyte.choices], required=False
+        label="Analyte (lab alerts)", choices=[("", "—"), *analyte_choices()], required=False
     )
     instrument = forms.ChoiceField(
         label="Instrument (mood alerts)",

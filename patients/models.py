@@ -18,6 +18,8 @@ from patients.validation import (
     validate_plausible_date,
     validate_visible,
 )
+from tracker.engine.analytes import analyte_choices
+from tracker.engine.vocabulary import event_label
 
 
 class Profile(models.TextChoices):
@@ -242,12 +244,17 @@ class ClinicalRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    # Shown on the timeline, e.g. "Pregnancy test".
-    kind_label = "Record"
+    # The record's type, named as the event kinds of ``tracker.engine.vocabulary`` (which
+    # gives its label, e.g. "Pregnancy test").
+    record_type = ""
 
     class Meta:
         abstract = True
         ordering = ["date", "id"]
+
+    @property
+    def kind_label(self) -> str:
+        return event_label(self.record_type)
 
     def summary(self) -> str:
         return self.kind_label
@@ -305,13 +312,17 @@ class Visit(models.Model):
     )
     history = HistoricalRecords()
 
-    kind_label = "Visit"
+    record_type = "visit"
 
     class Meta:
         ordering = ["date", "id"]
 
     def __str__(self) -> str:
         return f"Visit on {self.date:%d %b %Y}"
+
+    @property
+    def kind_label(self) -> str:
+        return event_label(self.record_type)
 
     def side_effects(self) -> list[str]:
         names = [
@@ -348,7 +359,7 @@ class DoseChange(ClinicalRecord):
         help_text="Daily dose from this date on. The first one is dated on the start.",
     )
     history = HistoricalRecords()
-    kind_label = "Dose"
+    record_type = "dose"
 
     class Meta(ClinicalRecord.Meta):
         constraints = [
@@ -370,7 +381,7 @@ class WeightMeasurement(ClinicalRecord):
         validators=[MinValueValidator(20), MaxValueValidator(300)],
     )
     history = HistoricalRecords()
-    kind_label = "Weight"
+    record_type = "weight"
 
     class Meta(ClinicalRecord.Meta):
         constraints = [models.CheckConstraint(condition=Q(kg__gt=0), name="weight_positive")]
@@ -400,8 +411,8 @@ class ContraceptionMethod(models.TextChoices):
 
 
 class ContraceptionKind(models.TextChoices):
-    START = "start", "Contraception started"
-    ATTESTATION = "attestation", "Contraception attestation"
+    START = "start", event_label("contraception_start")
+    ATTESTATION = "attestation", event_label("contraception_attestation")
 
 
 class ContraceptionRecord(ClinicalRecord):
@@ -411,7 +422,7 @@ class ContraceptionRecord(ClinicalRecord):
         help_text="Method codes. US CGP: at least two methods, unless abstinence.",
     )
     history = HistoricalRecords()
-    kind_label = "Contraception"
+    record_type = "contraception"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"
@@ -446,7 +457,7 @@ class PregnancyTest(ClinicalRecord):
     setting = models.CharField(max_length=20, choices=TestSetting.choices)
     specimen = models.CharField(max_length=8, choices=SpecimenType.choices, default="urine")
     history = HistoricalRecords()
-    kind_label = "Pregnancy test"
+    record_type = "pregnancy_test"
 
     def __str__(self) -> str:
         return f"Pregnancy test {self.result} on {self.date}"
@@ -455,19 +466,8 @@ class PregnancyTest(ClinicalRecord):
         return f"Pregnancy test {self.get_result_display().lower()} ({self.get_setting_display()})"
 
 
-class Analyte(models.TextChoices):
-    TRIGLYCERIDES = "triglycerides", "Triglycerides"
-    TOTAL_CHOLESTEROL = "total_cholesterol", "Total cholesterol"
-    LDL = "ldl", "LDL cholesterol"
-    HDL = "hdl", "HDL cholesterol"
-    ALT = "alt", "ALT"
-    AST = "ast", "AST"
-    GGT = "ggt", "GGT"
-    CK = "ck", "CK"
-
-
 class LabResult(ClinicalRecord):
-    analyte = models.CharField(max_length=24, choices=Analyte.choices)
+    analyte = models.CharField(max_length=24, choices=analyte_choices)
     value = models.DecimalField(max_digits=9, decimal_places=3)
     unit = models.CharField(max_length=12)
     uln = models.DecimalField(
@@ -482,7 +482,7 @@ class LabResult(ClinicalRecord):
     canonical_unit = models.CharField(max_length=12)
     loinc = models.CharField("LOINC code", max_length=12, blank=True)
     history = HistoricalRecords()
-    kind_label = "Lab result"
+    record_type = "lab"
 
     class Meta(ClinicalRecord.Meta):
         indexes = [models.Index(fields=["course", "analyte", "date"])]
@@ -516,7 +516,7 @@ class MoodScreen(ClinicalRecord):
         help_text="PHQ-9 / PHQ-A only, 0–3. Any score above 0 needs a same-day review.",
     )
     history = HistoricalRecords()
-    kind_label = "Mood screen"
+    record_type = "mood_screen"
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.total} on {self.date}"
@@ -531,7 +531,7 @@ class MoodScreen(ClinicalRecord):
 class SexualFunctionReview(ClinicalRecord):
     concern = models.BooleanField("concern raised", default=False)
     history = HistoricalRecords()
-    kind_label = "Sexual function review"
+    record_type = "sexual_function"
 
     def __str__(self) -> str:
         return f"Sexual function review on {self.date}"
@@ -541,16 +541,16 @@ class SexualFunctionReview(ClinicalRecord):
 
 
 class ConfirmationKind(models.TextChoices):
-    CONSENT = "consent", "Programme enrolment and informed consent"
-    RISK_ACKNOWLEDGEMENT = "risk_acknowledgement", "Acknowledgement of Risk form (UK)"
-    SECOND_PRESCRIBER = "second_prescriber", "Second prescriber agreement (UK, under 18)"
-    REMS_CONFIRMATION = "rems_confirmation", "Monthly counselling and programme confirmation"
+    CONSENT = "consent", event_label("consent")
+    RISK_ACKNOWLEDGEMENT = "risk_acknowledgement", event_label("risk_acknowledgement")
+    SECOND_PRESCRIBER = "second_prescriber", event_label("second_prescriber")
+    REMS_CONFIRMATION = "rems_confirmation", event_label("rems_confirmation")
 
 
 class Confirmation(ClinicalRecord):
     kind = models.CharField(max_length=24, choices=ConfirmationKind.choices)
     history = HistoricalRecords()
-    kind_label = "Consent or confirmation"
+    record_type = "confirmation"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"
@@ -573,7 +573,7 @@ class Prescription(ClinicalRecord):
         validators=[MinValueValidator(0), MaxValueValidator(200)],
     )
     history = HistoricalRecords()
-    kind_label = "Prescription"
+    record_type = "prescription"
 
     def __str__(self) -> str:
         return f"Prescription on {self.date}"
@@ -588,7 +588,7 @@ class Dispense(ClinicalRecord):
         help_text="The programme allows at most 30 days; more is flagged.",
     )
     history = HistoricalRecords()
-    kind_label = "Dispense"
+    record_type = "dispense"
 
     def __str__(self) -> str:
         return f"Dispense on {self.date}"
@@ -602,7 +602,7 @@ class HoldResolution(ClinicalRecord):
 
     reason = models.CharField(max_length=300)
     history = HistoricalRecords()
-    kind_label = "Hold resolved"
+    record_type = "hold_resolved"
 
     def __str__(self) -> str:
         return f"Hold resolved on {self.date}"
@@ -612,9 +612,9 @@ class HoldResolution(ClinicalRecord):
 
 
 class AlertSource(models.TextChoices):
-    LAB = "lab", "Lab result"
-    PREGNANCY_TEST = "pregnancy_test", "Pregnancy test"
-    MOOD_SCREEN = "mood_screen", "Mood screen"
+    LAB = "lab", event_label("lab")
+    PREGNANCY_TEST = "pregnancy_test", event_label("pregnancy_test")
+    MOOD_SCREEN = "mood_screen", event_label("mood_screen")
 
 
 class AlertReview(ClinicalRecord):
@@ -622,10 +622,10 @@ class AlertReview(ClinicalRecord):
     raised on or before this date. Reviewing never deletes the alert."""
 
     source = models.CharField(max_length=16, choices=AlertSource.choices)
-    analyte = models.CharField(max_length=24, choices=Analyte.choices, blank=True)
+    analyte = models.CharField(max_length=24, choices=analyte_choices, blank=True)
     instrument = models.CharField(max_length=6, choices=Instrument.choices, blank=True)
     history = HistoricalRecords()
-    kind_label = "Alert reviewed"
+    record_type = "alert_review"
 
     def __str__(self) -> str:
         return f"Alert review on {self.date}"

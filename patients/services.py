@@ -1,8 +1,10 @@
 """Writes to patients, courses and clinical records.
 
 Every function is keyword-only, validates (field errors, nothing saved on error), saves, and
-re-evaluates the course's monitoring state in the same transaction. ``today`` defaults to the
-clinic's local date; the scenario runner passes its own.
+has the course's monitoring re-evaluated in the same transaction, once per write, through the
+one entry point ``patients.reevaluation.course_changed`` (``@batch()``: a visit that saves
+several records, or a service that calls another, evaluates each course once, at its end).
+``today`` defaults to the clinic's local date; the scenario runner passes its own.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from patients.models import (
     Visit,
     WeightMeasurement,
 )
+from patients.reevaluation import batch, course_changed
 from patients.validation import (
     PLANNED_START_MAX_DAYS_AHEAD,
     FieldErrors,
@@ -53,16 +56,11 @@ from patients.validation import (
     check_range,
 )
 from tracker.engine.analytes import ANALYTES, is_plausible, to_canonical
-from tracker.services import course_refresh
 
 WEIGHT_RANGE = (Decimal(20), Decimal(300))
 DOSE_RANGE = (Decimal(0), Decimal(200))
 SUPPLY_RANGE = (1, 90)
 TARGET_RANGE = (Decimal(30), Decimal(300))
-
-# Analytes whose second LOINC code is the molar (mmol/L) one. LDL's two codes are calculated
-# and direct, both mass.
-MOLAR_LOINC_ANALYTES = {"triglycerides", "total_cholesterol", "hdl"}
 
 INSTRUMENT_MAX_TOTAL = {"PHQ-9": 27, "PHQ-A": 27, "PHQ-2": 6, "GAD-7": 21}
 INSTRUMENTS_WITH_ITEM9 = {"PHQ-9", "PHQ-A"}
@@ -157,6 +155,7 @@ def patient_create(
 
 
 @transaction.atomic
+@batch()
 def patient_update(
     *,
     patient: Patient,
@@ -195,7 +194,7 @@ def patient_update(
     bump(patient)
     _full_clean_and_save(patient)
     for course in patient.courses.all():
-        course_refresh(course, today=today)
+        course_changed(course, today=today)
     return patient
 
 
@@ -212,6 +211,7 @@ def _apply_category(
 
 
 @transaction.atomic
+@batch()
 def patient_assign_category(
     *,
     patient: Patient,
@@ -227,7 +227,7 @@ def patient_assign_category(
     bump(patient)
     _full_clean_and_save(patient)
     for course in patient.courses.all():
-        course_refresh(course, today=today)
+        course_changed(course, today=today)
     return patient
 
 
@@ -257,6 +257,7 @@ def _validate_course(errors: FieldErrors, course: Course, today: date) -> None:
 
 
 @transaction.atomic
+@batch()
 def course_create(
     *,
     patient: Patient,
@@ -306,7 +307,7 @@ def course_create(
         if status in OPEN_COURSE_STATUSES and _has_open_course(patient):
             raise ValidationError({"start": OPEN_COURSE_MESSAGE}) from None
         raise
-    course_refresh(course, today=today)
+    course_changed(course, today=today)
     return course
 
 
@@ -321,6 +322,7 @@ def _has_open_course(patient: Patient) -> bool:
 
 
 @transaction.atomic
+@batch()
 def course_update(
     *,
     course: Course,
@@ -360,7 +362,7 @@ def course_update(
     errors.raise_if_any()
     bump(course)
     _full_clean_and_save(course)
-    course_refresh(course, today=today)
+    course_changed(course, today=today)
     return course
 
 
@@ -383,11 +385,12 @@ def _save_record(
     )
     errors.raise_if_any()
     _full_clean_and_save(record, exclude=exclude)
-    course_refresh(record.course, today=today)
+    course_changed(record.course, today=today)
     return record
 
 
 @transaction.atomic
+@batch()
 def confirmation_record(
     *,
     course: Course,
@@ -417,6 +420,7 @@ def _validate_methods(errors: FieldErrors, methods: list[str]) -> list[str]:
 
 
 @transaction.atomic
+@batch()
 def contraception_record(
     *,
     course: Course,
@@ -449,6 +453,7 @@ def contraception_record(
 
 
 @transaction.atomic
+@batch()
 def pregnancy_test_record(
     *,
     course: Course,
@@ -485,14 +490,8 @@ def pregnancy_test_record(
     return record
 
 
-def _loinc(definition, unit: str) -> str:
-    """The mass/catalytic LOINC code, or the molar one for a lipid reported in mmol/L."""
-    if unit == "mmol/L" and definition.code in MOLAR_LOINC_ANALYTES:
-        return definition.loinc[1]
-    return definition.loinc[0]
-
-
 @transaction.atomic
+@batch()
 def lab_result_record(
     *,
     course: Course,
@@ -548,7 +547,7 @@ def lab_result_record(
         uln=uln_d,
         canonical_value=canonical,
         canonical_unit=definition.canonical_unit,
-        loinc=_loinc(definition, unit),
+        loinc=definition.loinc_for(unit),
         notes=notes,
         visit=visit,
         created_by=by,
@@ -557,6 +556,7 @@ def lab_result_record(
 
 
 @transaction.atomic
+@batch()
 def mood_screen_record(
     *,
     course: Course,
@@ -600,6 +600,7 @@ def mood_screen_record(
 
 
 @transaction.atomic
+@batch()
 def sexual_function_record(
     *,
     course: Course,
@@ -617,6 +618,7 @@ def sexual_function_record(
 
 
 @transaction.atomic
+@batch()
 def dose_record(
     *,
     course: Course,
@@ -641,6 +643,7 @@ def dose_record(
 
 
 @transaction.atomic
+@batch()
 def weight_record(
     *,
     course: Course,
@@ -670,6 +673,7 @@ def _validate_supply(errors: FieldErrors, supply_days) -> None:
 
 
 @transaction.atomic
+@batch()
 def prescription_record(
     *,
     course: Course,
@@ -698,6 +702,7 @@ def prescription_record(
 
 
 @transaction.atomic
+@batch()
 def dispense_record(
     *,
     course: Course,
@@ -730,6 +735,7 @@ def dispense_record(
 
 
 @transaction.atomic
+@batch()
 def hold_resolve(
     *,
     course: Course,
@@ -751,6 +757,7 @@ def hold_resolve(
 
 
 @transaction.atomic
+@batch()
 def alert_review_record(
     *,
     course: Course,
@@ -779,6 +786,7 @@ def alert_review_record(
 
 
 @transaction.atomic
+@batch()
 def record_mark_entered_in_error(
     *,
     record: ClinicalRecord | Visit,
@@ -805,7 +813,7 @@ def record_mark_entered_in_error(
     record.save(
         update_fields=["entered_in_error", "error_reason", "error_marked_at", "error_marked_by"]
     )
-    course_refresh(record.course, today=_today(today))
+    course_changed(record.course, today=_today(today))
     return record
 
 
@@ -854,6 +862,7 @@ def _prefixed(prefix: str, error: ValidationError) -> ValidationError:
 
 
 @transaction.atomic
+@batch()
 def visit_record(
     *,
     course: Course,
@@ -918,5 +927,5 @@ def visit_record(
     if collected:
         # Undo the visit and every part saved so far: all or nothing.
         raise ValidationError(collected)
-    course_refresh(course, today=today)
+    course_changed(course, today=today)
     return visit

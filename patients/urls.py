@@ -2,12 +2,13 @@ from django.urls import path
 
 from patients import views
 
+# The patient page itself ("patients:detail") shows monitoring: tracker.web adds it to this
+# namespace (tracker/config/urls.py).
 app_name = "patients"
 
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
-    path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/category/", views.patient_category, name="category"),
     path("<int:pk>/history/", views.patient_history, name="history"),

@@ -16,7 +16,7 @@ NOT_CONFIGURATION = {"PYTEST_VERSION"}
 
 
 def main() -> int:
-    settings = (ROOT / "tracker" / "settings.py").read_text("utf-8")
+    settings = (ROOT / "tracker" / "config" / "settings.py").read_text("utf-8")
     names = set(READS.findall(settings)) - NOT_CONFIGURATION
     if "dj_database_url.config(" in settings:
         names.add("DATABASE_URL")  # read by dj-database-url
@@ -31,7 +31,9 @@ def main() -> int:
     for line in missing:
         print(line, file=sys.stderr)
     if not missing:
-        print(f"All {len(names)} environment variables of tracker/settings.py are documented.")
+        print(
+            f"All {len(names)} environment variables of tracker/config/settings.py are documented."
+        )
     return 1 if missing else 0
 
 

@@ -145,7 +145,7 @@ def main() -> None:
             PY,
             "-m",
             "gunicorn",
-            "tracker.wsgi",
+            "tracker.config.wsgi",
             "--workers",
             "2",
             "--threads",

@@ -21,7 +21,7 @@ from contextlib import nullcontext
 from django.apps import apps
 from django.db import connection, connections
 
-from tracker.rulesets import clear_cache
+from tracker.monitoring.rulesets import clear_cache
 
 TIMEOUT_SECONDS = 60
 

@@ -34,7 +34,7 @@ def mallory(db):
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
     """Each test starts from the rule rows in its own database, not a cached rule set."""
-    from tracker.rulesets import clear_cache
+    from tracker.monitoring.rulesets import clear_cache
 
     clear_cache()
     yield

@@ -213,14 +213,14 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:
         transaction.set_rollback(True)
 
 
-def _build_world(alice) -> World:
+def _build_world(alice, *, mrn="ACCESS-1", given_name="Ada", family_name="Access") -> World:
     """A patient with an active course and one record of every kind, through the services."""
     today = timezone.localdate()
     start = today - timedelta(days=40)
     patient = services.patient_create(
-        mrn="ACCESS-1",
-        given_name="Ada",
-        family_name="Access",
+        mrn=mrn,
+        given_name=given_name,
+        family_name=family_name,
         date_of_birth=today.replace(year=today.year - 25),
         profile="US",
         category="can_get_pregnant",

@@ -14,7 +14,7 @@ from tracker.models import (
     ProfileSetting,
     RuleSetSetting,
 )
-from tracker.services import rules_changed
+from tracker.monitoring.rule_changes import rules_changed
 
 
 class VersionedRuleForm(forms.ModelForm):
@@ -63,30 +63,41 @@ class VersionedRuleForm(forms.ModelForm):
 
 
 class RuleSetAdmin(SimpleHistoryAdmin):
-    """Saving or deleting a row re-evaluates the open courses of the profiles it touches."""
+    """Saving or deleting rows, one or many at once, re-evaluates the open courses of the
+    profiles they touch (the rule set's revision is raised by the rows themselves)."""
 
     form = VersionedRuleForm
 
-    def _profiles(self, obj) -> list[str] | None:
-        if isinstance(obj, MonitoringRule | ProfileSetting):
-            return [obj.profile]
-        if isinstance(obj, DispensingCheck):
-            return list(obj.profiles)
-        return None  # thresholds and settings: every profile
+    def _profiles(self, rows) -> list[str] | None:
+        profiles: set[str] = set()
+        for obj in rows:
+            if isinstance(obj, MonitoringRule | ProfileSetting):
+                profiles.add(obj.profile)
+            elif isinstance(obj, DispensingCheck):
+                profiles.update(obj.profiles)
+            else:
+                return None  # thresholds and settings: every profile
+        return sorted(profiles)
 
-    def _refresh(self, request, obj) -> None:
-        count = rules_changed(profiles=self._profiles(obj))
+    def _refresh(self, request, profiles: list[str] | None) -> None:
+        count = rules_changed(profiles=profiles)
         messages.info(request, f"Re-evaluated {count} open course(s) against the changed rules.")
 
     def save_model(self, request, obj, form, change):
         if change:
             bump(obj)
         super().save_model(request, obj, form, change)
-        self._refresh(request, obj)
+        self._refresh(request, self._profiles([obj]))
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        self._refresh(request, obj)
+        self._refresh(request, self._profiles([obj]))
+
+    def delete_queryset(self, request, queryset):
+        """The admin's "delete selected": re-evaluated like a single delete."""
+        profiles = self._profiles(list(queryset))
+        super().delete_queryset(request, queryset)
+        self._refresh(request, profiles)
 
 
 @admin.register(MonitoringRule)

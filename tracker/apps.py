@@ -8,7 +8,11 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from tracker import checks  # noqa: F401  (registers the system checks)
-        from tracker.middleware import session_touched_at_login
+        from patients import reevaluation
+        from tracker.config import checks  # noqa: F401  (registers the system checks)
+        from tracker.monitoring.store import reevaluate
+        from tracker.web.middleware import session_touched_at_login
 
+        # The one entry point from a write in ``patients`` to monitoring.
+        reevaluation.register(reevaluate)
         user_logged_in.connect(session_touched_at_login, dispatch_uid="isotrack-session-touched")

@@ -1,20 +1,25 @@
 """Monitoring domain: the rule set (data, effective-dated) and the stored state of each course.
 
-The stored state is what dashboards filter on. It is recomputed by ``tracker.services`` in the
-same transaction as every clinical write or correction, and nightly by ``refresh_monitoring``.
+The stored state is what dashboards filter on. It is recomputed by ``tracker.monitoring.store``
+in the same transaction as every clinical write or correction, and nightly by
+``refresh_monitoring``.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
+from patients import access
 from patients.models import ContraceptionMethod, Course
 from patients.validation import validate_plausible_date
 from tracker.engine.analytes import ANALYTES
@@ -30,22 +35,19 @@ from tracker.engine.rules import (
     load_ruleset,
 )
 from tracker.engine.rules import AlertSource as EngineAlertSource
-from tracker.rulesets import ruleset_data_with
+from tracker.engine.vocabulary import (
+    LEVEL_LABELS,
+    RULE_GROUP_LABELS,
+    STATUS_LABELS,
+    RuleGroup,
+    alert_subject,
+    event_label,
+    item_title,
+)
+from tracker.monitoring.rulesets import ruleset_data_with
 
-
-class ItemStatus(models.TextChoices):
-    SATISFIED = "satisfied", "Satisfied"
-    UPCOMING = "upcoming", "Upcoming"
-    DUE_SOON = "due_soon", "Due soon"
-    OVERDUE = "overdue", "Overdue"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    CLOSED = "closed", "Closed"
-
-
-class AlertLevel(models.TextChoices):
-    INFO = "info", "Info"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+STATUS_CHOICES = list(STATUS_LABELS.items())
+LEVEL_CHOICES = list(LEVEL_LABELS.items())
 
 
 class CourseMonitoring(models.Model):
@@ -62,24 +64,13 @@ class CourseMonitoring(models.Model):
     overdue_count = models.PositiveIntegerField(default=0)
     due_soon_count = models.PositiveIntegerField(default=0)
     open_alert_count = models.PositiveIntegerField(default=0)
+    ruleset_revision = models.PositiveIntegerField(
+        default=0, help_text="The revision of the rule set the evaluation used."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"Monitoring of {self.course}"
-
-
-EVENT_KIND_LABELS = {
-    "consent": "Consent",
-    "risk_acknowledgement": "Risk acknowledgement",
-    "second_prescriber": "Second prescriber",
-    "rems_confirmation": "Programme confirmation",
-    "contraception_start": "Contraception start",
-    "contraception_attestation": "Attestation",
-    "pregnancy_test": "Pregnancy test",
-    "lab": "Lab result",
-    "mood_screen": "Mood screen",
-    "sexual_function": "Sexual function review",
-}
 
 
 class MonitoringItem(models.Model):
@@ -90,7 +81,7 @@ class MonitoringItem(models.Model):
     rule_code = models.CharField(max_length=24)
     analyte = models.CharField(max_length=24, blank=True)
     name = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES)
     due_on = models.DateField(null=True, blank=True)
     satisfied_kind = models.CharField(max_length=40, blank=True)
     satisfied_id = models.BigIntegerField(null=True, blank=True)
@@ -114,12 +105,12 @@ class MonitoringItem(models.Model):
 
     @property
     def satisfied_label(self) -> str:
-        return EVENT_KIND_LABELS.get(self.satisfied_kind, self.satisfied_kind.replace("_", " "))
+        return event_label(self.satisfied_kind)
 
     @property
     def title(self) -> str:
         """The item's name, capitalised, with its analyte."""
-        return self.name[:1].upper() + self.name[1:]
+        return item_title(self.name, self.analyte)
 
 
 class MonitoringAlert(models.Model):
@@ -130,7 +121,7 @@ class MonitoringAlert(models.Model):
     source = models.CharField(max_length=16)
     analyte = models.CharField(max_length=24, blank=True)
     instrument = models.CharField(max_length=6, blank=True)
-    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    level = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     event_id = models.BigIntegerField()
     event_date = models.DateField()
     conditions = models.JSONField(default=list)
@@ -147,7 +138,15 @@ class MonitoringAlert(models.Model):
         indexes = [models.Index(fields=["is_open", "level"], name="alert_open_level_idx")]
 
     def __str__(self) -> str:
-        return f"{self.level} alert: {self.source} {self.analyte or self.instrument}"
+        return f"{self.level} alert: {self.subject}"
+
+    @property
+    def subject(self) -> str:
+        return alert_subject(self.source, self.analyte, self.instrument)
+
+    @property
+    def source_label(self) -> str:
+        return event_label(self.source)
 
 
 # The rule set ---------------------------------------------------------------------------------
@@ -260,6 +259,85 @@ def check_loads_with(row, errors: dict) -> None:
         raise ValidationError(f"The rule set would not load with this row: {error}.") from None
 
 
+class RuleSetRevision(models.Model):
+    """The rule set's revision: one row. Its number is raised, and a new random token drawn, in
+    the transaction of every save and every delete of a rule-set row, bulk ones included
+    (``RuleSetRow``). Each process keeps the rule set it built under the token it read, so one
+    cheap query says whether it is still current; the token, never the same twice, keeps a
+    revision rolled back with its transaction from being taken for a later one with the same
+    number. The number is what people see: "schedule revision 12"."""
+
+    number = models.PositiveIntegerField(default=0)
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Rule set revision {self.number}"
+
+
+def bump_ruleset_revision(using: str = "default") -> None:
+    """Raise the rule set's revision, in the current transaction."""
+    token = secrets.randbits(62)
+    rows = RuleSetRevision.objects.using(using).filter(pk=1)
+    if not rows.update(number=F("number") + 1, token=token):
+        RuleSetRevision.objects.using(using).create(pk=1, number=1, token=token)
+
+
+# Set while a write of rule-set rows runs: the writes it makes itself (``bulk_update`` runs
+# ``update``) raise the revision with it, once.
+_writing_rules: ContextVar[bool] = ContextVar("writing_rules", default=False)
+
+
+class RuleSetQuerySet(models.QuerySet):
+    """Every bulk write of rule-set rows raises the rule set's revision, once, in its
+    transaction."""
+
+    def _bumped(self, write):
+        if _writing_rules.get():
+            return write()
+        token = _writing_rules.set(True)
+        try:
+            with transaction.atomic(using=self.db):
+                result = write()
+                bump_ruleset_revision(self.db)
+        finally:
+            _writing_rules.reset(token)
+        return result
+
+    def update(self, **kwargs):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).update(**kwargs))
+
+    def delete(self):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).delete())
+
+    def bulk_create(self, objs, *args, **kwargs):
+        return self._bumped(lambda: super(RuleSetQuerySet, self).bulk_create(objs, *args, **kwargs))
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        return self._bumped(
+            lambda: super(RuleSetQuerySet, self).bulk_update(objs, fields, *args, **kwargs)
+        )
+
+
+class RuleSetRow(models.Model):
+    """A row of the rule set: saving or deleting it raises the rule set's revision, in the same
+    transaction (as do the bulk writes of its manager, ``RuleSetQuerySet``)."""
+
+    objects = RuleSetQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        type(self).objects.all()._bumped(lambda: super(RuleSetRow, self).save(*args, **kwargs))
+
+    def delete(self, *args, **kwargs):
+        return (
+            type(self)
+            .objects.all()
+            ._bumped(lambda: super(RuleSetRow, self).delete(*args, **kwargs))
+        )
+
+
 class RuleProfile(models.TextChoices):
     US = "US", "US"
     UK = "UK", "UK"
@@ -270,7 +348,7 @@ INSTRUMENTS = ("PHQ-9", "PHQ-A", "PHQ-2", "GAD-7")
 TEST_SETTINGS = ("clinic", "lab", "home", "remote_supervised")
 
 
-class MonitoringRule(models.Model):
+class MonitoringRule(RuleSetRow):
     code = models.CharField(max_length=24, help_text='Stable identifier, e.g. "US-R1".')
     profile = models.CharField(max_length=2, choices=RuleProfile.choices)
     name = models.CharField(max_length=200, help_text="Plain-language name of the item.")
@@ -368,6 +446,12 @@ class MonitoringRule(models.Model):
     )
     gates_dispensing = models.BooleanField(default=False)
     baseline = models.BooleanField(default=False)
+    display_group = models.CharField(
+        max_length=16,
+        choices=[(group.value, label) for group, label in RULE_GROUP_LABELS.items()],
+        default=RuleGroup.MONTHLY.value,
+        help_text="Where its items are shown on the patient page and in the grid.",
+    )
     active = models.BooleanField(default=True)
     source = models.TextField(blank=True, help_text="Citation of the programme material.")
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -389,7 +473,7 @@ class MonitoringRule(models.Model):
         check_loads_with(self, errors)
 
 
-class DispensingCheck(models.Model):
+class DispensingCheck(RuleSetRow):
     code = models.CharField(max_length=32, choices=[(c, c) for c in sorted(CHECK_CODES)])
     name = models.CharField(max_length=200)
     profiles = models.JSONField(
@@ -423,9 +507,9 @@ class DispensingCheck(models.Model):
         check_loads_with(self, errors)
 
 
-class AlertThreshold(models.Model):
+class AlertThreshold(RuleSetRow):
     source = models.CharField(max_length=16, choices=enum_choices(EngineAlertSource))
-    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    level = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     comparison = models.CharField(max_length=12, choices=enum_choices(Comparison))
     value = models.FloatField(
         validators=[validate_finite, MinValueValidator(0), MaxValueValidator(100_000)]
@@ -458,7 +542,7 @@ class AlertThreshold(models.Model):
         check_loads_with(self, errors)
 
 
-class ProfileSetting(models.Model):
+class ProfileSetting(RuleSetRow):
     profile = models.CharField(max_length=2, choices=RuleProfile.choices, unique=True)
     pre_start_test_settings = models.JSONField(
         default=list, validators=[CodeListValidator(TEST_SETTINGS, "test setting")]
@@ -488,7 +572,7 @@ class ProfileSetting(models.Model):
         check_loads_with(self, {})
 
 
-class RuleSetSetting(models.Model):
+class RuleSetSetting(RuleSetRow):
     """The clinic-wide numbers of the rule set (one row)."""
 
     default_uln = models.FloatField(
@@ -674,33 +758,10 @@ class WorklistEntry(models.Model):
         return "not reviewed"
 
 
-class WorklistRevision(models.Model):
-    """A token that changes with every committed change to what the worklist shows: its rows,
-    patients' names and MRNs, clinicians' names, and who is a clinician; and to who may see it
-    at all (permissions, superuser status).
-
-    Database triggers write it (migrations 0010, 0011 and 0012: on the worklist table, and on
-    the patient, user, group, group-membership and permission tables), inside the transaction
-    of the change, so
-    it is committed, or rolled back, with it and no code path can forget it. What is derived
-    from those tables, such as the counts at the top of the worklist or a whole worklist page,
-    can then be kept and reused for as long as the token is the same. A token is never reused:
-    PostgreSQL draws it from a sequence, SQLite at random from 63 bits. Each PostgreSQL
-    connection writes one of a few slots (its process id modulo 16), so that parallel writers,
-    such as the nightly refresh in several processes, seldom wait for one another.
-    """
-
-    slot = models.PositiveSmallIntegerField(primary_key=True)
-    token = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.slot}: {self.token}"
-
-
 class AccessKind(models.TextChoices):
-    RECORD = "record", "Patient record"
-    EXPORT = "export", "Worklist export"
-    LIST = "list", "List of patients"
+    RECORD = access.RECORD, "Patient record"
+    EXPORT = access.EXPORT, "Worklist export"
+    LIST = access.LIST, "List of patients"
 
 
 class AccessLog(models.Model):

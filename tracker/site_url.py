@@ -2,7 +2,7 @@
 
 A request knows its own host; an email sent by a nightly command or to another person does
 not, so it uses ``SITE_URL``. With ``DJANGO_DEBUG`` off it must be set to the address users
-reach, never a loopback one: ``manage.py check --deploy`` reports it (tracker/checks.py), and
+reach, never a loopback one: ``manage.py check --deploy`` reports it (tracker/config/checks.py), and
 nothing is emailed without it.
 """
 

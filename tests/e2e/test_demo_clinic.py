@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from playwright.sync_api import Page, expect
 
-from patients.management.demo_data import DEMO_PASSWORD
 from patients.models import CLINICAL_RECORD_MODELS, Course, Patient, Visit
 from tests.e2e.conftest import log_in
+from tracker.monitoring.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -66,7 +66,7 @@ def test_the_web_server_will_not_start_with_the_development_key():
     env = production_env()
     env.pop("DJANGO_SECRET_KEY")
     result = subprocess.run(
-        [sys.executable, "-c", "import tracker.wsgi"],
+        [sys.executable, "-c", "import tracker.config.wsgi"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -49,7 +49,7 @@ def test_a_server_error_carries_them(alice, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("tracker.views.worklist_revision", broken)
+    monkeypatch.setattr("tracker.web.views.worklist_counts", broken)
     response = signed_in(alice).get(reverse("home"), secure=True)
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients import services
-from tracker import services as monitoring
+from tracker.monitoring import review as monitoring
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

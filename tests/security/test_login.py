@@ -70,7 +70,7 @@ def clock(at: datetime):
     """Both clocks a session lives by (Django's and the idle-time middleware's) set to ``at``."""
     with (
         mock.patch.object(timezone, "now", return_value=at),
-        mock.patch("tracker.middleware.time.time", return_value=at.timestamp()),
+        mock.patch("tracker.web.middleware.time.time", return_value=at.timestamp()),
     ):
         yield
 

@@ -40,7 +40,7 @@ def test_an_error_between_the_record_and_its_re_evaluation_stores_neither(
     def broken_store(*args, **kwargs):
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr("tracker.services.store_evaluations", broken_store)
+    monkeypatch.setattr("tracker.monitoring.store.store_evaluations", broken_store)
     with pytest.raises(DatabaseError):
         services.lab_result_record(
             course=course,

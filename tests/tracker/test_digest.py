@@ -12,7 +12,7 @@ from django.core.management import call_command
 from tests import factories
 from tests.tracker.test_grid import TODAY, build_history
 from tracker.models import DigestSent, WorklistEntry
-from tracker.services import course_refresh
+from tracker.monitoring.store import course_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_digest_lists_overdue_items_and_open_alerts_with_a_link(mailoutbox, cour
     text = mailoutbox[0].body
     for entry in entries(course, status="overdue"):
         assert entry.title in text
-    assert "OPEN: High alert: triglycerides, result of 5 May 2026" in text
+    assert "OPEN: High alert: Triglycerides, result of 5 May 2026" in text  # the label
     assert "SILVA, Ana (MRN G1)" in text
     link = f"https://clinic.example/patients/{course.patient_id}/?course={course.pk}"
     assert link in text
@@ -124,7 +124,7 @@ def test_each_clinician_gets_only_their_own_patients(mailoutbox, course, dana):
 
 
 def test_a_second_run_the_same_day_sends_nothing_more(mailoutbox, course):
-    from tracker.digest import send_digests
+    from tracker.monitoring.digest import send_digests
 
     first = send_digests()
     second = send_digests()
@@ -134,7 +134,7 @@ def test_a_second_run_the_same_day_sends_nothing_more(mailoutbox, course):
 
 
 def test_force_sends_again(mailoutbox, course):
-    from tracker.digest import send_digests
+    from tracker.monitoring.digest import send_digests
 
     send_digests()
     again = send_digests(force=True)

@@ -10,8 +10,8 @@ import pytest
 from patients import services
 from patients.models import CLINICAL_RECORD_MODELS, LabResult
 from tests.tracker.test_scenarios import scenario_files
-from tracker.monitoring import course_facts, course_facts_from_records
-from tracker.scenarios import load_scenario, read_scenario
+from tracker.monitoring.facts import course_facts, course_facts_from_records
+from tracker.monitoring.scenarios import load_scenario, read_scenario
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from patients import services
 from patients.models import Course
-from tracker.grid import course_grid
+from tracker.web.grid import course_grid
 
 pytestmark = pytest.mark.django_db
 

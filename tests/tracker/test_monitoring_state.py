@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 
 from patients import services
 from tracker.models import CourseMonitoring, MonitoringAlert, MonitoringItem, MonitoringRule
-from tracker.services import refresh_courses, rules_changed
+from tracker.monitoring.rule_changes import rules_changed
+from tracker.monitoring.store import refresh_courses
 
 pytestmark = pytest.mark.django_db
 
@@ -188,10 +189,10 @@ def test_monitoring_report_for_an_unknown_patient_is_a_clear_error(course):
         call_command("monitoring_report", "--as-of", "2026-10-01", "--patient", "NOPE")
 
 
-def test_deferred_refresh_evaluates_each_touched_course_once_at_the_end(course, alice):
-    from tracker.services import deferred_refresh
+def test_a_batch_of_writes_evaluates_each_touched_course_once_at_the_end(course, alice):
+    from patients.reevaluation import batch
 
-    with deferred_refresh(today=TODAY):
+    with batch():
         services.lab_result_record(
             course=course,
             date=dt.date(2026, 9, 1),

@@ -75,7 +75,7 @@ def test_the_panel_never_says_ready_when_the_category_is_missing(client, alice):
 
 
 def test_the_patient_page_shows_the_review_history_of_items(client, alice, bob, course):
-    from tracker import services as monitoring
+    from tracker.monitoring import review as monitoring
 
     key = course.worklist_entries.filter(kind="item").first().key
     monitoring.outreach_record(

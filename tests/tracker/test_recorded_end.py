@@ -14,8 +14,8 @@ from django.core.management import call_command
 
 from patients.models import CourseStatus
 from tracker.models import CourseMonitoring
-from tracker.scenarios import load_scenario, read_scenario
-from tracker.services import course_refresh
+from tracker.monitoring.scenarios import load_scenario, read_scenario
+from tracker.monitoring.store import course_refresh
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
 READY_ON = date(2026, 11, 16)  # V01: ready to prescribe on this date

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from patients.models import LabResult, PregnancyTest
-from tracker.scenarios import ScenarioError, load_scenario, read_scenario
+from tracker.monitoring.scenarios import ScenarioError, load_scenario, read_scenario
 
 S01 = Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
 

@@ -14,8 +14,8 @@ import pytest
 
 from tracker.engine.scenario import compare_checks
 from tracker.models import CourseMonitoring, MonitoringItem
-from tracker.scenarios import load_scenario, read_scenario
-from tracker.services import course_refresh
+from tracker.monitoring.scenarios import load_scenario, read_scenario
+from tracker.monitoring.store import course_refresh
 
 SHARED_SCENARIOS = Path(__file__).resolve().parents[2].parent / "shared" / "scenarios"
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients import services
-from tracker import services as monitoring
 from tracker.models import MonitoringAlert, ReviewAction, WorklistEntry
+from tracker.monitoring import review as monitoring
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_a_snoozed_item_returns_at_once_when_its_status_worsens(alice):
         course=course, key=key, until=today() + dt.timedelta(days=20), reason="r", by=alice
     )
     assert entry(course, key).snoozed_until is not None
-    from tracker.services import refresh_courses
+    from tracker.monitoring.store import refresh_courses
 
     refresh_courses(today=today() + dt.timedelta(days=15))  # now overdue
     assert entry(course, key).status == "overdue"
@@ -214,8 +214,8 @@ def test_a_snooze_ends_on_its_date(alice):
     monitoring.review_snooze(
         course=course, key=key, until=today() + dt.timedelta(days=3), reason="r", by=alice
     )
-    from tracker.filters import WorklistFilter
-    from tracker.selectors import worklist_entries
+    from tracker.monitoring.selectors import worklist_entries
+    from tracker.web.filters import WorklistFilter
 
     def visible(on):
         qs = WorklistFilter({}, queryset=worklist_entries(), today=on).qs

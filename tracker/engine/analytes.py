@@ -1,7 +1,9 @@
-"""The closed list of lab analytes the tracker records, with codes and units.
+"""The closed list of lab analytes the tracker records: codes, labels, LOINC codes and units.
 
-Forms, services and the engine import this one table: allowed units, the canonical unit the
-thresholds compare in, the mmol/L to mg/dL factor and a plausible range for input validation.
+Forms, models, services and the engine read this one table: the label, the LOINC codes, the
+allowed units, the canonical unit the thresholds compare in, the mmol/L to mg/dL factor and a
+plausible range for input validation. A new analyte is added here (and to the rules that monitor
+it, ``tracker/rules/default_rules.json``); the models' choices follow in a generated migration.
 """
 
 from __future__ import annotations
@@ -16,15 +18,28 @@ U_L = "U/L"
 @dataclass(frozen=True)
 class Analyte:
     code: str
-    label: str
-    loinc: tuple[str, ...]  # mass / catalytic code first, then the molar code when there is one
+    label: str  # shown everywhere the analyte is named; never the code
+    loinc: tuple[str, ...]  # the mass (mg/dL) or catalytic (U/L) codes, the usual one first
     allowed_units: tuple[str, ...]
     canonical_unit: str
     mmol_to_mg_dl: float | None  # factor mg/dL = mmol/L x factor; None when mmol/L is not allowed
     plausible_min: float  # canonical unit
     plausible_max: float  # canonical unit
     uln_based: bool  # thresholds are multiples of the upper limit of normal
+    loinc_mmol: str | None = None  # the code of a result reported in mmol/L, if it has its own
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every LOINC code of the analyte."""
+        return self.loinc + ((self.loinc_mmol,) if self.loinc_mmol else ())
+
+    def loinc_for(self, unit: str) -> str:
+        """The LOINC code of a result reported in ``unit``."""
+        return self.loinc_mmol if unit == MMOL_L and self.loinc_mmol else self.loinc[0]
+
+
+LIPID = {"allowed_units": (MG_DL, MMOL_L), "canonical_unit": MG_DL, "uln_based": False}
+ENZYME = {"allowed_units": (U_L,), "canonical_unit": U_L, "mmol_to_mg_dl": None, "uln_based": True}
 
 ANALYTES: dict[str, Analyte] = {
     a.code: a
@@ -32,53 +47,72 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "triglycerides",
             "Triglycerides",
-            ("2571-8", "14927-8"),
-            (MG_DL, MMOL_L),
-            MG_DL,
-            88.57,
-            1.0,
-            20000.0,
-            False,
+            ("2571-8",),
+            loinc_mmol="14927-8",
+            mmol_to_mg_dl=88.57,
+            plausible_min=1.0,
+            plausible_max=20000.0,
+            **LIPID,
         ),
         Analyte(
             "total_cholesterol",
             "Total cholesterol",
-            ("2093-3", "14647-2"),
-            (MG_DL, MMOL_L),
-            MG_DL,
-            38.67,
-            20.0,
-            2000.0,
-            False,
+            ("2093-3",),
+            loinc_mmol="14647-2",
+            mmol_to_mg_dl=38.67,
+            plausible_min=20.0,
+            plausible_max=2000.0,
+            **LIPID,
         ),
         Analyte(
             "ldl",
             "LDL cholesterol",
-            ("13457-7", "18262-6"),
-            (MG_DL, MMOL_L),
-            MG_DL,
-            38.67,
-            1.0,
-            1500.0,
-            False,
+            ("13457-7", "18262-6"),  # calculated, direct
+            mmol_to_mg_dl=38.67,
+            plausible_min=1.0,
+            plausible_max=1500.0,
+            **LIPID,
         ),
         Analyte(
             "hdl",
             "HDL cholesterol",
-            ("2085-9", "14646-4"),
-            (MG_DL, MMOL_L),
-            MG_DL,
-            38.67,
-            1.0,
-            500.0,
-            False,
+            ("2085-9",),
+            loinc_mmol="14646-4",
+            mmol_to_mg_dl=38.67,
+            plausible_min=1.0,
+            plausible_max=500.0,
+            **LIPID,
         ),
-        Analyte("alt", "ALT", ("1742-6",), (U_L,), U_L, None, 0.0, 50000.0, True),
-        Analyte("ast", "AST", ("1920-8",), (U_L,), U_L, None, 0.0, 50000.0, True),
-        Analyte("ggt", "GGT", ("2324-2",), (U_L,), U_L, None, 0.0, 20000.0, True),
-        Analyte("ck", "CK", ("2157-6",), (U_L,), U_L, None, 0.0, 1000000.0, True),
+        Analyte("alt", "ALT", ("1742-6",), plausible_min=0.0, plausible_max=50000.0, **ENZYME),
+        Analyte("ast", "AST", ("1920-8",), plausible_min=0.0, plausible_max=50000.0, **ENZYME),
+        Analyte("ggt", "GGT", ("2324-2",), plausible_min=0.0, plausible_max=20000.0, **ENZYME),
+        Analyte("ck", "CK", ("2157-6",), plausible_min=0.0, plausible_max=1000000.0, **ENZYME),
     )
 }
+
+
+def analyte_choices() -> list[tuple[str, str]]:
+    """(code, label) of every analyte, for a model's or a form's choices."""
+    return [(a.code, a.label) for a in ANALYTES.values()]
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def units_in_words() -> str:
+    """Which analytes are reported in which units, e.g. "ALT and AST in U/L"."""
+    by_units: dict[tuple[str, ...], list[str]] = {}
+    for a in ANALYTES.values():
+        by_units.setdefault(a.allowed_units, []).append(a.label)
+    return "; ".join(
+        f"{_listed(labels)} in {' or '.join(units)}" for units, labels in by_units.items()
+    )
+
+
+def uln_based_in_words() -> str:
+    """The analytes measured against an upper limit of normal, e.g. "ALT and AST"."""
+    return _listed([a.label for a in ANALYTES.values() if a.uln_based])
 
 
 class UnknownAnalyteError(ValueError):

@@ -18,6 +18,7 @@ from tracker.engine.items import (
 )
 from tracker.engine.results import Alert, ItemResult, Readiness, Status, Violation
 from tracker.engine.rules import DeadlineBasis, DispensingCheckSpec, Level, RuleCategory
+from tracker.engine.vocabulary import alert_subject
 
 
 def _in_force(ctx: CourseContext, check: DispensingCheckSpec, on: date) -> bool:
@@ -336,7 +337,7 @@ def readiness(
         )
     for a in alerts:
         if a.open and a.level == Level.CRITICAL:
-            subject = a.analyte or a.instrument or a.source.replace("_", " ")
+            subject = alert_subject(a.source, a.analyte, a.instrument)
             unmet.append(f"Critical {subject} alert of {a.event_date} is not reviewed.")
     first = not ctx.upto(c.dispenses)
     for it in items.values():

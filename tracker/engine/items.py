@@ -14,7 +14,6 @@ from tracker.engine.results import EventRef, ItemResult, Status
 from tracker.engine.rules import (
     ANCHOR_WORDS,
     CATEGORY_WORDS,
-    EVENT_WORDS,
     DueAnchor,
     Level,
     Phase,
@@ -23,6 +22,7 @@ from tracker.engine.rules import (
     Satisfier,
     signed_days,
 )
+from tracker.engine.vocabulary import EVENT_KINDS
 
 
 @cache
@@ -71,7 +71,7 @@ def what(rule: RuleSpec, analyte: str | None) -> str:
 def event_words(rule: RuleSpec, analyte: str | None) -> str:
     if rule.satisfier == Satisfier.LAB and analyte:
         return f"{ANALYTES[analyte].label} result"
-    return EVENT_WORDS[rule.satisfier]
+    return EVENT_KINDS[str(rule.satisfier)].phrase
 
 
 # --- applicability ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from tracker.engine.analytes import ANALYTES
+from tracker.engine.vocabulary import EVENT_KINDS, RuleGroup
 
 
 class Satisfier(StrEnum):
@@ -133,6 +134,7 @@ class RuleSpec:
     grace: int = 0
     gates_dispensing: bool = False
     baseline: bool = False
+    display_group: RuleGroup = RuleGroup.MONTHLY  # where its items are shown
     active: bool = True
     source: str = ""  # citation
 
@@ -247,6 +249,11 @@ class RuleSet:
         order (the order items are reported in)."""
         return self._evaluation_orders.get(profile, ((), {}))
 
+    def display_group(self, profile: str, code: str) -> RuleGroup:
+        """Where the items of rule ``code`` are shown (its first row's group)."""
+        rows = self.rows_for(profile, code)
+        return rows[0].display_group if rows else RuleGroup.MONTHLY
+
     def checks_for(self, profile: str) -> tuple[DispensingCheckSpec, ...]:
         return tuple(c for c in self.checks if profile in c.profiles and c.active)
 
@@ -270,19 +277,6 @@ class RuleSet:
                 codes.update(r.item_codes())
         return frozenset(codes)
 
-
-EVENT_WORDS: dict[Satisfier, str] = {
-    Satisfier.CONSENT: "consent",
-    Satisfier.RISK_ACKNOWLEDGEMENT: "Acknowledgement of Risk form",
-    Satisfier.SECOND_PRESCRIBER: "second-prescriber agreement",
-    Satisfier.REMS_CONFIRMATION: "programme confirmation",
-    Satisfier.CONTRACEPTION_START: "contraception start",
-    Satisfier.CONTRACEPTION_ATTESTATION: "contraception attestation",
-    Satisfier.PREGNANCY_TEST: "negative pregnancy test",
-    Satisfier.LAB: "result",
-    Satisfier.MOOD_SCREEN: "mood screen",
-    Satisfier.SEXUAL_FUNCTION: "sexual function review",
-}
 
 ANCHOR_WORDS: dict[DueAnchor, str] = {
     DueAnchor.START: "course start",
@@ -316,7 +310,7 @@ def describe_rule(rule: RuleSpec) -> str:
     subject = rule.name[:1].upper() + rule.name[1:]
     if rule.analytes:
         subject += " (" + ", ".join(ANALYTES[a].label for a in rule.analytes) + ")"
-    event = EVENT_WORDS[rule.satisfier]
+    event = EVENT_KINDS[str(rule.satisfier)].phrase
     anchor = f"the {ANCHOR_WORDS[rule.due_anchor]}"
     fallback = " (else the course start)" if rule.due_anchor == DueAnchor.FIRST_PRESCRIPTION else ""
     if rule.recurring:

@@ -7,7 +7,7 @@ DEFAULTS = Path(__file__).resolve().parent.parent / "rules" / "default_rules.jso
 
 
 def load_defaults(apps, schema_editor):
-    from tracker.rulesets import install_ruleset_data
+    from tracker.monitoring.rulesets import install_ruleset_data
 
     data = json.loads(DEFAULTS.read_text("utf-8"))
     names = ("MonitoringRule", "DispensingCheck", "AlertThreshold", "ProfileSetting")

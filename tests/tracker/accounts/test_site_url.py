@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.checks import site_url_check
+from tracker.config.checks import site_url_check
 from tracker.site_url import site_url, site_url_problem
 
 

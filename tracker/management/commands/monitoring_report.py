@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from patients.models import OPEN_COURSE_STATUSES, Course
-from tracker.services import evaluate_courses
+from tracker.monitoring.store import evaluate_courses
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from tracker.services import refresh_courses
+from tracker.monitoring.nightly import refresh_all
 
 
 class Command(BaseCommand):
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 )
                 self.stdout.flush()
 
-        result = refresh_courses(
+        result = refresh_all(
             today=as_of,
             batch_size=batch_size,
             write=not check,

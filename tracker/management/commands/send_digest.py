@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
-from tracker.digest import send_digests
+from tracker.monitoring.digest import send_digests
 
 
 class Command(BaseCommand):

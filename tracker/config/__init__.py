@@ -1,0 +1,1 @@
+"""Project configuration: settings, URLs, the WSGI and ASGI entry points, system checks."""
