@@ -459,6 +459,7 @@ def pregnancy_test_record(
     specimen: str = "urine",
     notes: str = "",
     visit: Visit | None = None,
+    source: str = "",
     today: date | None = None,
 ) -> PregnancyTest:
     errors = FieldErrors()
@@ -472,6 +473,7 @@ def pregnancy_test_record(
         specimen=specimen,
         notes=notes,
         visit=visit,
+        source=source,
         created_by=by,
     )
     record = _save_record(record, errors, today=_today(today))
@@ -504,6 +506,7 @@ def lab_result_record(
     uln=None,
     notes: str = "",
     visit: Visit | None = None,
+    source: str = "",
     today: date | None = None,
 ) -> LabResult:
     errors = FieldErrors()
@@ -551,6 +554,7 @@ def lab_result_record(
         loinc=_loinc(definition, unit),
         notes=notes,
         visit=visit,
+        source=source,
         created_by=by,
     )
     return _save_record(record, errors, today=_today(today))

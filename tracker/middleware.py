@@ -48,7 +48,7 @@ def _date_part(value: str) -> bool:
 
 # Pages with patient data, by URL name. One patient's record: the URL names the patient, or a
 # course of theirs. Many patients': lists, and the worklist export (a file).
-PATIENT_PAGES = {"patients": "pk"}
+PATIENT_PAGES = {"patients": "pk", "fhir": "pk"}
 COURSE_PAGES = {
     "tracker:review",
     "tracker:acknowledge",
@@ -57,7 +57,13 @@ COURSE_PAGES = {
     "tracker:outreach",
     "tracker:course_summary",
 }
-LIST_PAGES = {"home", "patients:list", "tracker:access_log"}
+LIST_PAGES = {
+    "home",
+    "patients:list",
+    "tracker:access_log",
+    "interop:queue",
+    "interop:queue_item",
+}
 EXPORT_PAGES = {"tracker:worklist_csv"}
 
 

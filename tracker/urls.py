@@ -23,5 +23,7 @@ urlpatterns = [
     path("", include("tracker.accounts.urls")),
     path("patients/", include("patients.urls")),
     path("monitoring/", include("tracker.monitoring_urls")),
+    path("lab-inbox/", include("tracker.interop.urls")),
+    path("fhir/", include("tracker.interop.fhir_urls")),
     path("admin/", admin.site.urls),
 ]

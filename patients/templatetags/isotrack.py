@@ -129,6 +129,12 @@ def timeline_row(entry: dict, patient_id: int, can_mark: bool) -> str:
     details = f'<span class="{struck.strip()}">{escape(str(entry["summary"]))}</span>'
     if entry["is_visit"]:
         details += _visit_details(record, struck)
+    source = getattr(record, "source", "")
+    if source:
+        details += (
+            f'<div class="small text-muted record-source{struck}">'
+            f"Received electronically: {escape(source)}</div>"
+        )
     notes = getattr(record, "notes", "")
     if notes:
         details += f'<div class="small text-muted record-notes{struck}">{linebreaksbr(notes)}</div>'
