@@ -52,3 +52,22 @@ def olu(alice):
     )
     records.course_create(patient=patient, start=dt.date(2025, 9, 15), weight_kg=75, by=alice)
     return patient
+
+
+@pytest.fixture
+def jane_committed(transactional_db, django_user_model):
+    """Jane, for tests whose other threads must see her (committed rows)."""
+    from tests import factories
+
+    alice = factories.clinician(username="alice-listener")
+    patient = records.patient_create(
+        mrn="M1001",
+        given_name="Jane",
+        family_name="Smith",
+        date_of_birth=dt.date(1997, 7, 7),
+        profile="US",
+        category="can_get_pregnant",
+        by=alice,
+    )
+    records.course_create(patient=patient, start=dt.date(2025, 10, 1), weight_kg=60, by=alice)
+    return patient

@@ -275,7 +275,7 @@ def ack(text: str, code: str, reason: str = "") -> str:
         answer = message.create_ack(code, message_id=control)
         if reason:
             answer.segment("MSA").assign_field(message.escape(reason), 3)
-        return str(answer)
+        return str(answer).rstrip("\r")
     except Exception:  # noqa: BLE001 - any unreadable header gets the generic answer
         stamp = timezone.now().strftime("%Y%m%d%H%M%S")
         safe = re.sub(r"[|^~\\&\r\n]", " ", reason)
