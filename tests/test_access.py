@@ -33,6 +33,10 @@ from tests import factories
 # URL names (with namespace) that clinic staff may POST to, besides outreach: their own login,
 # password and two-factor sign-in.
 STAFF_MAY_POST = {
+    "interop:match",
+    "interop:map_code",
+    "interop:reject",
+    "interop:retry",
     "logout",
     "password_change",
     "accounts:two_factor_setup",
@@ -246,6 +250,7 @@ def _build_world(alice) -> World:
     services.alert_review_record(
         **common, date=day, source="lab", analyte="alt", note="Repeat in two weeks."
     )
+    _received_result_waiting()
     course.refresh_from_db()
     records = {}
     for model in _record_models():
@@ -253,6 +258,18 @@ def _build_world(alice) -> World:
         assert record is not None, f"no {model.__name__} was created for the access tests"
         records[model._meta.model_name] = record
     return World(patient=patient, course=course, records=records)
+
+
+def _received_result_waiting() -> None:
+    """A lab message for no known patient: its result waits in the lab inbox."""
+    from tracker.interop import services as interop
+
+    receipt = interop.receive_hl7(
+        text="MSH|^~\\&|LIS|CITYLAB|ISOTRACK|CLINIC|20251103||ORU^R01|ACCESS-1|P|2.5.1\r"
+        "PID|1||NO-SUCH-MRN^^^^MR||DOE^ANN||19900101\r"
+        "OBX|1|NM|1742-6^ALT^LN||30|U/L|||||F|||20251103"
+    )
+    interop.message_process(message_id=receipt.message_id)
 
 
 def _int_parameter(name: str, world: World) -> int:
