@@ -36,7 +36,11 @@ def full_record(jane, alice):
         **common, date=dt.date(2025, 10, 20), analyte="alt", value=30, unit="U/L"
     )
     records.record_mark_entered_in_error(record=wrong, reason="Other patient's result", by=alice)
-    receive(sample("nhs_pathology_mmol_l.hl7").replace("UK2002", "M1001").replace("19900214", "19970707"))
+    receive(
+        sample("nhs_pathology_mmol_l.hl7")
+        .replace("UK2002", "M1001")
+        .replace("19900214", "19970707")
+    )
     receive(sample("quest_hcg_positive.hl7"))
     return jane
 
@@ -60,15 +64,21 @@ def test_everything_is_a_valid_r4_searchset_of_the_whole_record(client, bob, ful
     assert bundle.total == len(bundle.entry)
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
     assert kinds[0] == "Patient"
-    assert {"MedicationRequest", "MedicationDispense", "Observation", "Flag", "DetectedIssue"} <= set(
-        kinds
-    )
+    assert {
+        "MedicationRequest",
+        "MedicationDispense",
+        "Observation",
+        "Flag",
+        "DetectedIssue",
+    } <= set(kinds)
     patient = by_type(data, "Patient")[0]
     assert patient["identifier"][0]["value"] == "M1001"
     assert patient["birthDate"] == "1997-07-07"
 
 
-def test_lab_observations_carry_loinc_and_ucum_and_entered_in_error_status(client, bob, full_record):
+def test_lab_observations_carry_loinc_and_ucum_and_entered_in_error_status(
+    client, bob, full_record
+):
     client.force_login(bob)
     observations = by_type(everything(client, full_record), "Observation")
     labs = {o["code"]["coding"][0]["code"]: o for o in observations if o["id"].startswith("lab-")}

@@ -130,8 +130,10 @@ def test_a_positive_hcg_puts_the_course_on_hold_as_a_typed_test_does(jane):
 
 
 def test_a_negative_hcg_in_words_is_filed_as_negative(jane):
-    text = sample("quest_hcg_positive.hl7").replace("|CWE|", "|ST|").replace(
-        "10828004^Positive^SCT", "NEG"
+    text = (
+        sample("quest_hcg_positive.hl7")
+        .replace("|CWE|", "|ST|")
+        .replace("10828004^Positive^SCT", "NEG")
     )
     receive(text)
     assert PregnancyTest.objects.get().result == "negative"
@@ -183,9 +185,7 @@ def test_two_patients_matching_the_identifiers_is_never_a_guess(jane, alice):
         "M1001^^^SKINCLINIC^MR~", "M1001^^^SKINCLINIC^MR~LC-7^^^LABCORP^MR~"
     )
     receive(text)
-    assert {r.queue_reason for r in InboundResult.objects.all()} == {
-        QueueReason.SEVERAL_PATIENTS
-    }
+    assert {r.queue_reason for r in InboundResult.objects.all()} == {QueueReason.SEVERAL_PATIENTS}
 
 
 def test_a_patient_without_a_course_for_the_date_waits(alice):

@@ -33,7 +33,8 @@ def test_the_inbox_lists_what_waits_with_the_reason_in_clinical_words(client, bo
     client.force_login(bob)
     page = client.get(reverse("interop:queue")).content.decode()
     assert "2 results waiting." in page
-    assert "Test code not known" in page and "Unit not known" in page
+    assert "Test code not known" in page
+    assert "Unit not known" in page
     assert "BERG, OLU (MRN UK2002)" in page
     assert "4 Nov 2025" in page  # the specimen date as a clinician reads it
     assert "unknown_code" not in page.replace('value="unknown_code"', "")

@@ -74,7 +74,7 @@ def loinc_of(codes: list[tuple[str, str]]) -> Target | None:
 
 
 def qualitative_result(code: str, system: str, text: str) -> str | None:
-    """"positive" or "negative" from a SNOMED CT code, else from the lab's words; None when it
+    """ "positive" or "negative" from a SNOMED CT code, else from the lab's words; None when it
     says neither (equivocal, invalid, a number)."""
     if code and (system.upper() in SNOMED_SYSTEMS or not system):
         result = QUALITATIVE_RESULT_BY_SNOMED.get(code)

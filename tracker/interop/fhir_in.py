@@ -58,7 +58,9 @@ def read_bundle(text: str, *, sender: str = "") -> ParsedMessage:
     except SchemaError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise Unprocessable(f"Not a valid FHIR R4 bundle: {where}: {first['msg']}.", header) from None
+        raise Unprocessable(
+            f"Not a valid FHIR R4 bundle: {where}: {first['msg']}.", header
+        ) from None
     resources = [entry.resource for entry in bundle.entry or [] if entry.resource is not None]
     patients = [r for r in resources if r.get_resource_type() == "Patient"]
     observations = [r for r in resources if r.get_resource_type() == "Observation"]

@@ -3,8 +3,8 @@
 Pure functions on text (no database): ``read_message`` turns a message into a
 ``ParsedMessage`` or raises ``Rejected`` (answered AR: no header, a message type or version
 isotrack does not take) or ``Unprocessable`` (answered AE: a header to answer, but not the
-patient or the results). Parsing, unescaping (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``) and the ACK's header
-come from the ``hl7`` library.
+patient or the results). Parsing, unescaping (``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\``) and the
+ACK's header come from the ``hl7`` library.
 """
 
 from __future__ import annotations
@@ -133,8 +133,7 @@ def read_header(text: str) -> tuple[hl7.Message, Header]:
         )
     if header.version not in VERSIONS:
         raise Rejected(
-            f"HL7 version {header.version or 'missing'} is not taken: "
-            f"only {', '.join(VERSIONS)}.",
+            f"HL7 version {header.version or 'missing'} is not taken: only {', '.join(VERSIONS)}.",
             header,
         )
     if header.processing_id != PROCESSING_ID:
@@ -233,7 +232,9 @@ def read_message(text: str) -> ParsedMessage:
         try:
             specimen_date = _specimen_date(obx, order, item["spm"])
         except ValueError:
-            raise Unprocessable(f"OBX {sequence}: the specimen date is not a date.", header) from None
+            raise Unprocessable(
+                f"OBX {sequence}: the specimen date is not a date.", header
+            ) from None
         code = _value(obx, 3, 1, 1)
         if not code:
             raise Unprocessable(f"OBX {sequence}: OBX-3 (the test code) is empty.", header)

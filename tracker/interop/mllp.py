@@ -4,7 +4,8 @@ ACK; processing is enqueued after the answer.
 Framing (MLLP): ``<VT> message <FS><CR>``. Bytes before the start block are skipped and the
 message after them is read; a block with no start block at all is answered AR. A message larger
 than ``MAX_MESSAGE_BYTES`` is answered AR and the connection closed. A connection silent for
-``idle_seconds`` is closed. Connections are served at once, each in order; the database work of all of them runs in one thread.
+``idle_seconds`` is closed. Connections are served at once, each in order; the database work
+of all of them runs in one thread.
 """
 
 from __future__ import annotations

@@ -105,9 +105,7 @@ def map_code(request: HttpRequest, inboundresult_pk: int) -> HttpResponse:
     if not form.is_valid():
         return _item_page(request, result, map_form=form)
     try:
-        services.queue_map_code(
-            result=result, target=form.cleaned_data["target"], by=request.user
-        )
+        services.queue_map_code(result=result, target=form.cleaned_data["target"], by=request.user)
     except ValidationError as exc:
         return _refused(request, result, exc, map_form=form)
     return _done(request, result, f"Code {result.code} mapped; waiting results processed again.")
