@@ -271,7 +271,8 @@ def ack(text: str, code: str, reason: str = "") -> str:
     reason = reason[:ACK_TEXT_MAX]
     control = uuid.uuid4().hex[:20]
     try:
-        message = hl7.parse(normalise(text))
+        header = normalise(text).split("\r", 1)[0]  # the MSH is all the answer needs
+        message = hl7.parse(header)
         message.segment("MSH")
         answer = message.create_ack(code, message_id=control)
         if reason:

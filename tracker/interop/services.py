@@ -84,7 +84,6 @@ def receive_fhir(*, text: str, sender: str = "") -> Receipt:
     return _store(text=text, transport=Transport.FHIR, header=parsed.header, parsed=parsed)
 
 
-@transaction.atomic
 def _store(
     *,
     text: str,
@@ -93,11 +92,31 @@ def _store(
     parsed: ParsedMessage | None = None,
     error: str = "",
 ) -> Receipt:
-    existing = _existing(header)
-    if existing is not None:
-        return existing
+    try:
+        return _store_once(
+            text=text, transport=transport, header=header, parsed=parsed, error=error
+        )
+    except IntegrityError:
+        # The same message again (resent, or stored meanwhile by another connection):
+        # answered as the first time.
+        found = _existing(header)
+        if found is None:
+            raise
+        return found
+
+
+@transaction.atomic
+def _store_once(
+    *,
+    text: str,
+    transport: str,
+    header: Header,
+    parsed: ParsedMessage | None,
+    error: str,
+) -> Receipt:
+    # The same message again breaks the unique sender and control ID: see ``_store``.
     patient = parsed.patient if parsed is not None else None
-    message = InboundMessage(
+    message = InboundMessage.objects.create(
         transport=transport,
         sender=header.sender[:200],
         sending_application=header.sending_application[:200],
@@ -113,22 +132,14 @@ def _store(
         patient_given_name=patient.given_name[:100] if patient else "",
         patient_date_of_birth=patient.date_of_birth if patient else None,
     )
-    try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        # The same message stored meanwhile by another connection.
-        found = _existing(header)
-        if found is None:
-            raise
-        return found
     if parsed is not None:
         InboundResult.objects.bulk_create(
             InboundResult(
                 message=message,
                 state=ResultState.RECEIVED,
                 **{
-                    name: _fit(InboundResult, name, getattr(result, name)) for name in RESULT_FIELDS
+                    name: _fit(InboundResult, name, getattr(result, name))
+                    for name in RESULT_FIELDS
                 },
             )
             for result in parsed.results
