@@ -263,17 +263,10 @@ def world(alice, bob, carol):
 
 
 def _received_result_waiting():
-    """A lab message for no known patient: its result waits in the lab inbox."""
-    from tracker.interop import services as interop
-    from tracker.interop.models import InboundResult
+    """A result waiting in the lab inbox."""
+    from tests.interop.conftest import waiting_result
 
-    receipt = interop.receive_hl7(
-        text="MSH|^~\\&|LIS|CITYLAB|ISOTRACK|CLINIC|20251103||ORU^R01|MATRIX-1|P|2.5.1\r"
-        "PID|1||NO-SUCH-MRN^^^^MR||DOE^ANN||19900101\r"
-        "OBX|1|NM|1742-6^ALT^LN||30|U/L|||||F|||20251103"
-    )
-    interop.message_process(message_id=receipt.message_id)
-    return InboundResult.objects.get(message_id=receipt.message_id)
+    return waiting_result("MATRIX-1")
 
 
 def outcome(response, login_url: str) -> str:

@@ -157,10 +157,12 @@ class InboundResult(models.Model):
                 name="queued_result_has_reason",
             ),
         ]
+        # The inbox: what waits, newest first, all of it or for one reason.
         indexes = [
+            models.Index(fields=["-id"], name="interop_queue", condition=Q(state="queued")),
             models.Index(
-                fields=["state", "queue_reason", "-id"],
-                name="interop_queue",
+                fields=["queue_reason", "-id"],
+                name="interop_queue_reason",
                 condition=Q(state="queued"),
             ),
         ]

@@ -138,8 +138,7 @@ def _store_once(
                 message=message,
                 state=ResultState.RECEIVED,
                 **{
-                    name: _fit(InboundResult, name, getattr(result, name))
-                    for name in RESULT_FIELDS
+                    name: _fit(InboundResult, name, getattr(result, name)) for name in RESULT_FIELDS
                 },
             )
             for result in parsed.results
