@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patients.models import LabResult
+from tests.concurrency import load_default_rules_if_missing
 from tests.interop.conftest import sample
 from tracker.interop import hl7v2, mllp
 from tracker.interop.models import InboundMessage
@@ -65,6 +67,19 @@ class Client:
 
     def close(self) -> None:
         self.sock.close()
+
+
+@pytest.fixture(autouse=True)
+def default_rules(transactional_db) -> None:
+    load_default_rules_if_missing()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_migrated_data(django_db_blocker) -> Iterator[None]:
+    """Leave the database as the migrations left it, for the transactional tests after these."""
+    yield
+    with django_db_blocker.unblock():
+        load_default_rules_if_missing()
 
 
 @pytest.fixture

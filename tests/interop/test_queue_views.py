@@ -140,6 +140,7 @@ def test_processing_again_files_a_result_once_its_course_exists(client, bob, ali
     result.refresh_from_db()
     assert result.state == ResultState.IMPORTED
     assert result.pregnancy_test.course.status == "on_hold"
+    assert InboundMessage.objects.get().patient == patient
 
 
 def test_an_action_on_a_result_no_longer_waiting_says_so(client, bob, jane):

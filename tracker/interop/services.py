@@ -487,6 +487,9 @@ def _waiting(result: InboundResult) -> InboundResult:
 
 def _reprocess(results, message: InboundMessage, *, by, today) -> None:
     match = _match(message)
+    if match.patient is not None and message.patient_id is None:
+        message.patient = match.patient  # found now (added since the message came)
+        message.save(update_fields=["patient"])
     for result in results:
         result.message = message
         _process(result, message, match, by=by, today=today)
