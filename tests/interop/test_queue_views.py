@@ -157,6 +157,14 @@ def test_an_action_on_a_result_no_longer_waiting_says_so(client, bob, jane):
     assert result.reject_reason == "First"
 
 
+def test_messages_that_could_not_be_read_are_listed_for_staff(client, bob):
+    receive(sample("quest_lipids_mg_dl.hl7").replace("PID|", "ZID|"))
+    client.force_login(bob)
+    page = client.get(reverse("interop:queue")).content.decode()
+    assert "Messages that could not be read (1)" in page
+    assert "QUESTLAB, message Q20251103153200412: The message has no PID segment." in page
+
+
 def test_clinic_admins_do_not_see_the_inbox(client, carol, olu):
     receive(sample("nhs_pathology_mmol_l.hl7"))
     client.force_login(carol)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from patients.models import Patient
-from tracker.interop.models import InboundMessage, InboundResult, ResultState
+from tracker.interop.models import InboundMessage, InboundResult, MessageStatus, ResultState
 
 PATIENT_SEARCH_LIMIT = 20
 
@@ -26,6 +26,18 @@ def queued_results(*, reason: str = "", sender: str = "", q: str = "") -> QueryS
             | Q(code_text__icontains=q)
         )
     return results.order_by("-pk")
+
+
+UNREADABLE_SHOWN = 10
+
+
+def unreadable_messages() -> tuple[int, list[InboundMessage]]:
+    """Messages stored but not read (answered AE): how many, and the latest."""
+    messages = InboundMessage.objects.filter(status=MessageStatus.UNPROCESSABLE)
+    latest = messages.order_by("-pk").only(
+        "sender", "control_id", "received_at", "error", "transport"
+    )[:UNREADABLE_SHOWN]
+    return messages.count(), list(latest)
 
 
 def queue_senders() -> list[str]:

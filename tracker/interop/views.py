@@ -31,6 +31,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         reason=chosen.get("reason", ""), sender=chosen.get("sender", ""), q=chosen.get("q", "")
     )
     page = Paginator(results, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    unreadable_count, unreadable = selectors.unreadable_messages()
     return render(
         request,
         "interop/queue.html",
@@ -39,6 +40,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "senders": selectors.queue_senders(),
             "page_obj": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "unreadable_count": unreadable_count,
+            "unreadable": unreadable,
         },
     )
 
