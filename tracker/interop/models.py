@@ -124,7 +124,9 @@ class InboundResult(models.Model):
     unit = models.CharField(max_length=40, blank=True)
     reference_range = models.CharField(max_length=60, blank=True)
     abnormal_flag = models.CharField(max_length=10, blank=True)
-    status = models.CharField("result status", max_length=2, blank=True)
+    status = models.CharField(
+        "result status", max_length=2, blank=True, choices=ResultStatus.choices
+    )
     specimen_date = models.DateField(null=True, blank=True)
     order_number = models.CharField(max_length=100, blank=True)
     comment = models.TextField(blank=True)
