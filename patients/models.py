@@ -456,6 +456,11 @@ class PregnancyTest(ClinicalRecord):
     result = models.CharField(max_length=8, choices=TestResult.choices)
     setting = models.CharField(max_length=20, choices=TestSetting.choices)
     specimen = models.CharField(max_length=8, choices=SpecimenType.choices, default="urine")
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where an electronically received result came from (lab and message).",
+    )
     history = HistoricalRecords()
     record_type = "pregnancy_test"
 
@@ -481,6 +486,11 @@ class LabResult(ClinicalRecord):
     canonical_value = models.DecimalField(max_digits=12, decimal_places=4)
     canonical_unit = models.CharField(max_length=12)
     loinc = models.CharField("LOINC code", max_length=12, blank=True)
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where an electronically received result came from (lab and message).",
+    )
     history = HistoricalRecords()
     record_type = "lab"
 

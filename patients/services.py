@@ -464,6 +464,7 @@ def pregnancy_test_record(
     specimen: str = "urine",
     notes: str = "",
     visit: Visit | None = None,
+    source: str = "",
     today: date | None = None,
 ) -> PregnancyTest:
     errors = FieldErrors()
@@ -477,6 +478,7 @@ def pregnancy_test_record(
         specimen=specimen,
         notes=notes,
         visit=visit,
+        source=source,
         created_by=by,
     )
     record = _save_record(record, errors, today=_today(today))
@@ -503,6 +505,7 @@ def lab_result_record(
     uln=None,
     notes: str = "",
     visit: Visit | None = None,
+    source: str = "",
     today: date | None = None,
 ) -> LabResult:
     errors = FieldErrors()
@@ -550,6 +553,7 @@ def lab_result_record(
         loinc=definition.loinc_for(unit),
         notes=notes,
         visit=visit,
+        source=source,
         created_by=by,
     )
     return _save_record(record, errors, today=_today(today))

@@ -33,6 +33,10 @@ from tests import factories
 # URL names (with namespace) that clinic staff may POST to, besides outreach: their own login,
 # password and two-factor sign-in.
 STAFF_MAY_POST = {
+    "interop:match",
+    "interop:map_code",
+    "interop:reject",
+    "interop:retry",
     "logout",
     "password_change",
     "accounts:two_factor_setup",
@@ -246,6 +250,7 @@ def _build_world(alice, *, mrn="ACCESS-1", given_name="Ada", family_name="Access
     services.alert_review_record(
         **common, date=day, source="lab", analyte="alt", note="Repeat in two weeks."
     )
+    _received_result_waiting()
     course.refresh_from_db()
     records = {}
     for model in _record_models():
@@ -253,6 +258,13 @@ def _build_world(alice, *, mrn="ACCESS-1", given_name="Ada", family_name="Access
         assert record is not None, f"no {model.__name__} was created for the access tests"
         records[model._meta.model_name] = record
     return World(patient=patient, course=course, records=records)
+
+
+def _received_result_waiting():
+    """A result waiting in the lab inbox."""
+    from tests.interop.conftest import waiting_result
+
+    return waiting_result("ACCESS-1")
 
 
 def _int_parameter(name: str, world: World) -> int:

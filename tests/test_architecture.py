@@ -37,6 +37,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "tracker.management",
         ),
     ),
+    # Results received from labs and records exchanged as FHIR: their own models, services,
+    # tasks, listener and pages; they write through the records' services.
+    ("interop", ("tracker.interop",)),
     # User accounts: their own models and services, and their pages.
     ("accounts", ("tracker.accounts",)),
     # Pages: views, forms, filters, middleware, template tags, the admin of the rule set.

@@ -97,6 +97,15 @@ MATRIX: dict[str, dict] = {
     "tracker:waive": row(NOBODY, CLINICIAN_ONLY),
     "tracker:outreach": row(NOBODY, LAB_ENTRY),
     "tracker:course_summary": row(PATIENT_DATA, NOBODY),
+    # Results received from labs: the inbox, and its actions (each a POST).
+    "interop:queue": row(PATIENT_DATA, NOBODY),
+    "interop:queue_item": row(PATIENT_DATA, NOBODY),
+    "interop:match": row(NOBODY, LAB_ENTRY),
+    "interop:map_code": row(NOBODY, LAB_ENTRY),
+    "interop:reject": row(NOBODY, LAB_ENTRY),
+    "interop:retry": row(NOBODY, LAB_ENTRY),
+    # A patient's record as a FHIR R4 Bundle.
+    "fhir:patient_everything": row(PATIENT_DATA, NOBODY),
     # Accounts: clinic admins only; each action is a POST.
     "accounts:user_list": row(ADMIN_ONLY, NOBODY),
     "accounts:user_create": row(ADMIN_ONLY, ADMIN_ONLY),
@@ -181,6 +190,7 @@ def world(alice, bob, carol):
         weight_kg=70,
         by=alice,
     )
+    received = _received_result_waiting()
     key = course.worklist_entries.filter(kind="item").first().key
     p, c = patient.pk, course.pk
     review = {"course_id": c, "key": key}
@@ -224,6 +234,13 @@ def world(alice, bob, carol):
         "tracker:waive": reverse("tracker:waive", kwargs=review),
         "tracker:outreach": reverse("tracker:outreach", kwargs=review),
         "tracker:course_summary": reverse("tracker:course_summary", args=[c]),
+        "interop:queue": reverse("interop:queue"),
+        **{
+            name: reverse(name, args=[received.pk])
+            for name in ("interop:queue_item", "interop:match", "interop:map_code")
+            + ("interop:reject", "interop:retry")
+        },
+        "fhir:patient_everything": reverse("fhir:patient_everything", args=[p]),
         "accounts:user_list": reverse("accounts:user_list"),
         "accounts:user_create": reverse("accounts:user_create"),
         "accounts:events": reverse("accounts:events"),
@@ -243,6 +260,13 @@ def world(alice, bob, carol):
         "accounts:password_reset_complete": reverse("accounts:password_reset_complete"),
     }
     return {"urls": urls, "users": {"staff": bob, "clinician": alice, "admin": carol}}
+
+
+def _received_result_waiting():
+    """A result waiting in the lab inbox."""
+    from tests.interop.conftest import waiting_result
+
+    return waiting_result("MATRIX-1")
 
 
 def outcome(response, login_url: str) -> str:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "tracker",
     "tracker.accounts",
+    "tracker.interop",
     "patients",
 ]
 

@@ -28,5 +28,7 @@ urlpatterns = [
     path("", include("tracker.accounts.urls")),
     path("patients/", include(patient_pages)),
     path("monitoring/", include("tracker.web.urls")),
+    path("lab-inbox/", include("tracker.interop.urls")),
+    path("fhir/", include("tracker.interop.fhir_urls")),
     path("admin/", admin.site.urls),
 ]

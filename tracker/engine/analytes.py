@@ -145,3 +145,65 @@ def to_canonical(code: str, value: float, unit: str) -> float:
 def is_plausible(code: str, canonical_value: float) -> bool:
     a = analyte(code)
     return a.plausible_min <= canonical_value <= a.plausible_max
+
+
+# Spellings of the allowed units that labs send, by their lower-case form. Enzyme activity is
+# reported as U/L or IU/L (the same unit for these enzymes); UCUM writes the latter [IU]/L.
+UNIT_SPELLINGS: dict[str, str] = {
+    "mg/dl": MG_DL,
+    "mmol/l": MMOL_L,
+    "u/l": U_L,
+    "iu/l": U_L,
+    "[iu]/l": U_L,
+}
+
+
+def unit_as_recorded(text: str) -> str | None:
+    """The allowed unit a lab's unit text stands for ("mg/dl" is mg/dL), else None."""
+    return UNIT_SPELLINGS.get((text or "").strip().lower())
+
+
+def analyte_for_loinc(loinc_code: str) -> Analyte | None:
+    """The analyte a LOINC code measures (mass or molar code alike), else None."""
+    return _BY_LOINC.get(loinc_code)
+
+
+_BY_LOINC: dict[str, Analyte] = {code: a for a in ANALYTES.values() for code in a.codes}
+
+# Other codes of the records isotrack exchanges (clinical rules, section 7).
+LOINC_SYSTEM = "http://loinc.org"
+SNOMED_SYSTEM = "http://snomed.info/sct"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+
+# hCG: the qualitative tests by specimen (a pregnancy-test record), and the quantitative one,
+# which has no positive/negative of its own.
+HCG_QUALITATIVE_LOINC: dict[str, str] = {"2106-3": "urine", "2118-8": "serum"}
+HCG_QUANTITATIVE_LOINC = "21198-7"
+# Qualitative results.
+SNOMED_NEGATIVE = "260385009"
+SNOMED_POSITIVE = "10828004"
+QUALITATIVE_RESULT_BY_SNOMED: dict[str, str] = {
+    SNOMED_NEGATIVE: "negative",
+    SNOMED_POSITIVE: "positive",
+}
+SNOMED_BY_QUALITATIVE_RESULT: dict[str, str] = {
+    v: k for k, v in QUALITATIVE_RESULT_BY_SNOMED.items()
+}
+# Words labs write for a qualitative result, lower case.
+QUALITATIVE_RESULT_WORDS: dict[str, str] = {
+    "negative": "negative",
+    "neg": "negative",
+    "not detected": "negative",
+    "positive": "positive",
+    "pos": "positive",
+    "detected": "positive",
+}
+
+BODY_WEIGHT_LOINC = "29463-7"
+# Mood screens: the total score, and PHQ-9's item 9. PHQ-A and PHQ-2 have no code here.
+SCREEN_TOTAL_LOINC: dict[str, str] = {"PHQ-9": "44261-6", "GAD-7": "70274-6"}
+PHQ9_ITEM9_LOINC = "44260-8"
+
+# The medicine, as prescribed and dispensed (RxNorm ingredient).
+RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ISOTRETINOIN_RXNORM = "6064"
